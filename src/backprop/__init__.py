@@ -1,0 +1,27 @@
+"""backprop: multi-layer perceptrons made visible, verified and fast.
+
+>>> import backprop as bp
+>>> model = bp.MLP([2, 4, 1], activation="relu", output_activation="sigmoid", seed=0)
+"""
+
+from __future__ import annotations
+
+from . import activations, initializers, losses, optimizers
+from .callbacks import Callback, EarlyStopping, History, ProgressBar
+from .gradcheck import GradcheckResult, gradcheck
+from .layers import Dense, Dropout, Layer, Param
+from .network import MLP, Sequential
+from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from .schedules import CosineDecay, ExponentialDecay, ReduceLROnPlateau, StepDecay
+from .training import TrainingDiverged, fit
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLP", "Sequential", "Dense", "Dropout", "Layer", "Param",
+    "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Optimizer",
+    "StepDecay", "ExponentialDecay", "CosineDecay", "ReduceLROnPlateau",
+    "Callback", "EarlyStopping", "History", "ProgressBar",
+    "TrainingDiverged", "fit", "gradcheck", "GradcheckResult",
+    "activations", "initializers", "losses", "optimizers",
+]

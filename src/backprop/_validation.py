@@ -1,0 +1,118 @@
+"""Validation at the public boundary: clear messages naming what was expected and what came."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+VALID_DTYPES = ("float32", "float64")
+
+
+def as_rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """Convert ``seed`` (None, int or Generator) into a ``np.random.Generator`` once.
+
+    Library code never touches NumPy's global random state.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        if seed is not None and seed < 0:
+            raise ValueError(f"seed must be a non-negative integer; got seed={seed}")
+        return np.random.default_rng(seed)
+    raise TypeError(f"seed must be None, an int or a numpy Generator; got {type(seed).__name__}")
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    """Resolve a model dtype; only float32 and float64 are supported."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in VALID_DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose one of: {', '.join(VALID_DTYPES)}")
+    return resolved
+
+
+def check_positive(name: str, value: Any, *, integer: bool = False) -> Any:
+    """Raise unless ``value`` is a positive (integer) number; return it unchanged."""
+    kind = "integer" if integer else "number"
+    ok_type = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, ok_type):
+        raise TypeError(f"{name} must be a positive {kind}; got {name}={value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive {kind}; got {name}={value!r}")
+    return value
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    """Raise unless ``value`` is a finite number ≥ 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a non-negative number; got {name}={value!r}")
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number; got {name}={value!r}")
+    return float(value)
+
+
+def check_in_range(name: str, value: Any, low: float, high: float, *, closed_low: bool) -> float:
+    """Raise unless ``low (≤|<) value < high``."""
+    left = "[" if closed_low else "("
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in {left}{low}, {high}); got {name}={value!r}")
+    inside = (value >= low if closed_low else value > low) and value < high
+    if not inside:
+        raise ValueError(f"{name} must be in {left}{low}, {high}); got {name}={value!r}")
+    return float(value)
+
+
+def _rows_with(mask: np.ndarray, limit: int = 10) -> str:
+    rows = np.flatnonzero(mask.reshape(mask.shape[0], -1).any(axis=1))
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return f"[{shown}{', ...' if rows.size > limit else ''}]"
+
+
+def check_numeric_array(name: str, values: Any) -> np.ndarray:
+    """Convert to an ndarray and require a real numeric dtype and finite, non-empty values."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{name} must hold real numbers; got an array of dtype {arr.dtype} "
+            "(encode categories as numbers first)"
+        )
+    if arr.size == 0 or arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {arr.shape}); need at least one sample")
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            what = "NaN" if np.isnan(arr).any() else "inf"
+            raise ValueError(f"{name} contains {what} at rows {_rows_with(bad)}")
+    return arr
+
+
+def check_X(X: Any, n_features: int | None = None, dtype: np.dtype | None = None) -> np.ndarray:
+    """Validate a feature matrix of shape (n_samples, n_features) and cast it to ``dtype``.
+
+    Integer and boolean inputs are converted to the model's floating dtype (the values are
+    exactly representable for any realistic feature); strings and objects are refused.
+    """
+    arr = check_numeric_array("X", X)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"X must be 2-D of shape (n_samples, n_features); got an array of shape {arr.shape}"
+            + (" (reshape a single feature with X.reshape(-1, 1))" if arr.ndim == 1 else "")
+        )
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(
+            f"X has {arr.shape[1]} features but the model's first layer expects {n_features}"
+        )
+    if dtype is not None:
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    return arr
+
+
+def check_same_rows(X: np.ndarray, y: np.ndarray) -> None:
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"X and y have different numbers of rows: X has {X.shape[0]}, y has {y.shape[0]}"
+        )

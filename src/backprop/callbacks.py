@@ -1,0 +1,204 @@
+"""Callbacks: how the training loop talks to everything around it.
+
+The loop calls ``on_train_begin``, ``on_epoch_begin``, ``on_batch_begin``, ``on_batch_end``,
+``on_epoch_end`` and ``on_train_end`` with a ``logs`` dict. Batch hooks cost time on every
+step, so the loop calls them only for callbacks that override them. ``History``,
+``EarlyStopping``, learning-rate schedules and the progress bar are all callbacks.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_nonnegative
+
+
+class Callback:
+    """Base class; ``self.model`` is set before training starts."""
+
+    model: Any = None
+
+    def set_model(self, model: Any) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs: dict[str, Any]) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None: ...
+    def on_batch_begin(self, batch: int, logs: dict[str, Any]) -> None: ...
+    def on_batch_end(self, batch: int, logs: dict[str, Any]) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None: ...
+    def on_train_end(self, logs: dict[str, Any]) -> None: ...
+
+    def uses_batch_hooks(self) -> bool:
+        cls = type(self)
+        return (cls.on_batch_begin is not Callback.on_batch_begin
+                or cls.on_batch_end is not Callback.on_batch_end)
+
+
+class History(Callback):
+    """Per-epoch record of everything the loop logs.
+
+    Attributes
+    ----------
+    history : dict of str → list of float
+        ``loss``, ``val_loss``, ``accuracy``, ``val_accuracy``, ``lr``, and per Dense layer k
+        ``grad_norm/layer<k>`` (‖∂L/∂W⁽ᵏ⁾‖ on the epoch's last batch) and
+        ``weight_norm/layer<k>`` (‖W⁽ᵏ⁾‖ after the epoch).
+    epoch : list of int
+        Epoch numbers (0-based) in the order they ran.
+    stopped_early, interrupted : bool
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+        self.stopped_early = False
+        self.interrupted = False
+
+    def on_epoch_end(self, epoch, logs):
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def layer_series(self, prefix: str) -> np.ndarray:
+        """``(epochs, n_layers)`` array of ``grad_norm`` or ``weight_norm`` values."""
+        keys = sorted((k for k in self.history if k.startswith(prefix + "/layer")),
+                      key=lambda k: int(k.rsplit("layer", 1)[1]))
+        if not keys:
+            return np.empty((len(self.epoch), 0))
+        return np.column_stack([self.history[k] for k in keys])
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def _monitor_mode(monitor: str, mode: str) -> str:
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}")
+    if mode == "auto":
+        return "max" if "acc" in monitor else "min"
+    return mode
+
+
+class _MonitorMixin:
+    monitor: str
+
+    def _check_monitor_available(self, model: Any) -> None:
+        if self.monitor.startswith("val_") and not getattr(model, "_has_validation", False):
+            raise ValueError(
+                f"{type(self).__name__} monitors {self.monitor!r} but fit got no validation "
+                "data; pass validation_data= or validation_split=, or monitor='loss'"
+            )
+
+    def _improved(self, current: float, best: float) -> bool:
+        if self.mode == "min":
+            return current < best - self.min_delta
+        return current > best + self.min_delta
+
+
+class EarlyStopping(_MonitorMixin, Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+    patience : int, default 10
+    min_delta : float, default 0.0
+    restore_best_weights : bool, default True
+        Put back the weights of the best epoch when training stops (early or not).
+    mode : {"auto", "min", "max"}
+
+    Examples
+    --------
+    >>> stop = EarlyStopping(monitor="val_loss", patience=20)
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0,
+                 restore_best_weights: bool = True, mode: str = "auto") -> None:
+        self.monitor = monitor
+        self.patience = int(check_nonnegative("patience", patience))
+        self.min_delta = check_nonnegative("min_delta", min_delta)
+        self.restore_best_weights = restore_best_weights
+        self.mode = _monitor_mode(monitor, mode)
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+
+    def on_train_begin(self, logs):
+        self._check_monitor_available(self.model)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.wait = 0
+        self.best_weights = None
+        self.best_epoch = None
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, epoch, logs):
+        current = logs.get(self.monitor)
+        if current is None:
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which is not logged; "
+                f"available: {', '.join(sorted(logs))}"
+            )
+        if self._improved(current, self.best):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_flat_weights()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.model.set_flat_weights(self.best_weights)
+
+
+class ProgressBar(Callback):
+    """A rich progress bar over epochs showing the latest loss and metrics."""
+
+    def __init__(self, description: str = "training") -> None:
+        self.description = description
+
+    def on_train_begin(self, logs):
+        try:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError("the progress bar needs rich: pip install 'backprop[all]'") from exc
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[metrics]}"),
+            transient=False,
+        )
+        self._progress.start()
+        self._task = self._progress.add_task(self.description, total=logs.get("epochs"),
+                                             metrics="")
+
+    def on_epoch_end(self, epoch, logs):
+        shown = ("loss", "accuracy", "val_loss", "val_accuracy")
+        text = "  ".join(f"{k}={logs[k]:.4f}" for k in shown if k in logs)
+        self._progress.update(self._task, advance=1, metrics=text)
+
+    def on_train_end(self, logs):
+        self._progress.stop()
+
+
+def check_callbacks(callbacks: Any) -> list[Callback]:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback):
+        return [callbacks]
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks must be Callback instances; got {type(cb).__name__}")
+    return callbacks
+

@@ -1,0 +1,245 @@
+"""Layers: the ``Layer`` contract, ``Dense`` and ``Dropout``, and ``Param``.
+
+A layer's ``forward(x, training)`` keeps exactly what its ``backward(dy)`` needs, and
+``backward`` never recomputes the forward pass. ``backward`` *writes* the gradient of the
+current batch into each ``Param.grad`` (it does not accumulate), so there is no zeroing step
+to forget and no stale gradient from an earlier batch can leak into an update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import activations as _activations
+from . import initializers as _initializers
+from ._validation import as_rng, check_dtype, check_in_range, check_positive
+
+
+class Param:
+    """A trainable array and its gradient, side by side.
+
+    Attributes
+    ----------
+    name : str
+        ``"W"`` or ``"b"`` (qualified by the network as ``"dense_1.W"``).
+    value : ndarray
+        The live parameter array.
+    grad : ndarray
+        Same shape and dtype; the gradient of the last backward pass.
+    """
+
+    __slots__ = ("name", "value", "grad")
+
+    def __init__(self, name: str, value: np.ndarray, grad: np.ndarray | None = None) -> None:
+        self.name = name
+        self.value = value
+        self.grad = np.zeros_like(value) if grad is None else grad
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r}, shape={self.value.shape}, dtype={self.value.dtype})"
+
+
+class Layer:
+    """Base class: ``build``, ``forward``, ``backward``, ``params`` and ``get_config``."""
+
+    built = False
+
+    def build(self, seed: Any = None, dtype: Any = "float32") -> Layer:
+        self.built = True
+        return self
+
+    def params(self) -> list[Param]:
+        return []
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def output_size(self, input_size: int) -> int:
+        return input_size
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Dense(Layer):
+    """Fully connected layer ``a = g(x @ W + b)``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output widths; ``W`` has shape (n_in, n_out), ``b`` shape (n_out,).
+        (The chapter writes W⁽ˡ⁾ as (n_out, n_in), the transpose of ours.)
+    activation : str or Activation, default "identity"
+    init : str or callable, optional
+        Weight initialiser; by default He normal for the relu family and Xavier uniform for
+        the rest. Biases start at zero.
+    use_bias : bool, default True
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = Dense(3, 2, activation="relu").build(seed=0)
+    >>> layer.forward(np.ones((4, 3), dtype=np.float32)).shape
+    (4, 2)
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: Any = "identity",
+        init: Any = None,
+        use_bias: bool = True,
+    ) -> None:
+        self.n_in = check_positive("n_in", n_in, integer=True)
+        self.n_out = check_positive("n_out", n_out, integer=True)
+        self.activation = _activations.get(activation)
+        if init is None:
+            init = _initializers.default_for(self.activation.name)
+        self.init = _initializers.get(init)
+        self.init_name = _initializers.name_of(init)
+        if not isinstance(use_bias, bool):
+            raise TypeError(f"use_bias must be True or False; got {use_bias!r}")
+        self.use_bias = use_bias
+        #: keep the pre-activation z after forward (the network sets this on the output layer,
+        #: whose logits feed the stable fused loss)
+        self.keep_z = self.activation.needs_input
+        self.W: Param | None = None
+        self.b: Param | None = None
+        self._x: np.ndarray | None = None
+        self._z: np.ndarray | None = None
+        self._a: np.ndarray | None = None
+
+    # -- construction ---------------------------------------------------------------------
+    def build(self, seed: Any = None, dtype: Any = "float32") -> Dense:
+        """Allocate and initialise ``W`` (from ``seed``) and ``b`` (zeros)."""
+        rng = as_rng(seed)
+        dtype = check_dtype(dtype)
+        weights = self.init((self.n_in, self.n_out), rng, dtype)
+        if weights.shape != (self.n_in, self.n_out):
+            raise ValueError(
+                f"initialiser returned shape {weights.shape}; expected {(self.n_in, self.n_out)}"
+            )
+        self.W = Param("W", np.ascontiguousarray(weights, dtype=dtype))
+        self.b = Param("b", np.zeros(self.n_out, dtype=dtype)) if self.use_bias else None
+        self.built = True
+        return self
+
+    def params(self) -> list[Param]:
+        return [p for p in (self.W, self.b) if p is not None]
+
+    def output_size(self, input_size: int) -> int:
+        return self.n_out
+
+    # -- computation ----------------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """z = x @ W + b, a = g(z). x: (n, n_in) → a: (n, n_out)."""
+        if self.W is None:
+            raise RuntimeError("Dense layer is not built; call layer.build(seed) or use it in "
+                               "a Sequential/MLP")
+        z = x @ self.W.value
+        if self.b is not None:
+            z += self.b.value
+        keep_z = self.keep_z
+        a = self.activation.forward(z, out=None if keep_z else z)
+        self._x, self._z, self._a = x, (z if keep_z else None), a
+        return a
+
+    def backward(
+        self, dy: np.ndarray, need_input_grad: bool = True, through_activation: bool = True
+    ) -> np.ndarray | None:
+        """Backpropagate ∂L/∂a (or ∂L/∂z when ``through_activation`` is False).
+
+        δ = dy ⊙ g'(z);  ∂L/∂W = xᵀ·δ;  ∂L/∂b = Σₙ δ;  returns ∂L/∂x = δ·Wᵀ.
+        ``dy`` may be overwritten.
+        """
+        if self._x is None:
+            raise RuntimeError("backward called before forward on this Dense layer")
+        delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
+        np.matmul(self._x.T, delta, out=self.W.grad)
+        if self.b is not None:
+            np.sum(delta, axis=0, out=self.b.grad)
+        if not need_input_grad:
+            return None
+        return delta @ self.W.value.T
+
+    def get_config(self) -> dict[str, Any]:
+        if self.init_name is None:
+            raise ValueError("a Dense layer with a custom initialiser function has no config; "
+                             "register the initialiser or pass its name")
+        return {
+            "class": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.get_config(),
+            "init": self.init_name,
+            "use_bias": self.use_bias,
+        }
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r})"
+
+
+class Dropout(Layer):
+    """Inverted dropout: during training each unit is zeroed with probability ``rate`` and
+    the survivors are scaled by 1/(1 − rate), so inference is the identity.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = check_in_range("dropout rate", rate, 0.0, 1.0, closed_low=True)
+        self._mask: np.ndarray | None = None
+        self._rng: np.random.Generator | None = None
+        self._dtype = np.dtype("float32")
+
+    def build(self, seed: Any = None, dtype: Any = "float32") -> Dropout:
+        self._rng = as_rng(seed)
+        self._dtype = check_dtype(dtype)
+        self.built = True
+        return self
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        if self._rng is None:
+            self.build()
+        keep = self._rng.random(x.shape, dtype=self._dtype) >= self.rate
+        mask = keep.astype(self._dtype)
+        mask *= 1.0 / (1.0 - self.rate)
+        self._mask = mask
+        return x * mask
+
+    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        if self._mask is None:
+            return dy
+        dy *= self._mask
+        return dy
+
+    def get_config(self) -> dict[str, Any]:
+        return {"class": "Dropout", "rate": self.rate}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate})"
+
+
+LAYER_CLASSES = {"Dense": Dense, "Dropout": Dropout}
+
+
+def layer_from_config(config: dict[str, Any]) -> Layer:
+    """Rebuild an (unbuilt) layer from ``get_config()`` output."""
+    options = dict(config)
+    cls_name = options.pop("class", None)
+    if cls_name not in LAYER_CLASSES:
+        raise ValueError(
+            f"unknown layer class {cls_name!r}; choose one of: {', '.join(LAYER_CLASSES)}"
+        )
+    return LAYER_CLASSES[cls_name](**options)

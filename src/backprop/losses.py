@@ -1,0 +1,320 @@
+"""Loss functions: ``value`` and ``gradient``, with fused, stable paths for the classic pairs.
+
+Every loss works on the network output ``a`` of shape (n_samples, n_outputs) and a target
+matrix ``T`` of the same shape, prepared once per fit by :meth:`Loss.prepare_targets`
+(integer class labels become one-hot rows, a 1-D ``y`` becomes a column).
+
+- ``value(a, T, z=None)``: the scalar loss. A fused loss given the logits ``z`` computes it
+  from them (log-sum-exp / softplus forms), never from a saturated probability.
+- ``gradient(a, T)``: ∂L/∂a, for the general chain rule through any output activation.
+- ``fused_gradient(a, T)``: ∂L/∂z = (a − T)/N for sigmoid + binary cross-entropy and
+  softmax + categorical cross-entropy, skipping the output activation's Jacobian.
+
+Averaging follows the issue and PyTorch/Keras: mse, mae, huber and binary cross-entropy are
+means over all elements (N = n·k); categorical cross-entropy is a mean over samples (N = n).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._registry import Registry
+
+
+class Loss:
+    """Base class for losses. ``fuses_with`` names the output activation with a fused path."""
+
+    name = "loss"
+    fuses_with: str | None = None
+    #: a classification loss: accuracy is reported by default
+    classification = False
+    smooth = True
+
+    # -- targets --------------------------------------------------------------------------
+    def prepare_targets(self, y: Any, n_outputs: int, dtype: Any) -> np.ndarray:
+        """Validate ``y`` and return the target matrix ``T`` (n_samples, n_outputs)."""
+        T = _as_target_matrix(y, n_outputs, self.name)
+        return np.ascontiguousarray(T, dtype=dtype)
+
+    # -- maths ----------------------------------------------------------------------------
+    def value(self, a: np.ndarray, T: np.ndarray, z: np.ndarray | None = None) -> float:
+        raise NotImplementedError
+
+    def gradient(self, a: np.ndarray, T: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def elementwise(self, a: np.ndarray, T: np.ndarray, z: np.ndarray | None = None):
+        """Per-element losses (n, k) (per-sample (n, 1) for categorical cross-entropy);
+        ``value`` is their mean."""
+        raise NotImplementedError
+
+    def weighted_value(self, a, T, z, weights: np.ndarray) -> float:
+        """Mean of the per-element losses, each sample's row scaled by ``weights`` (n, 1)."""
+        return float(np.mean(self.elementwise(a, T, z) * weights))
+
+    def fused_gradient(self, a: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """(a − T)/N, valid only when the output activation is ``fuses_with``."""
+        grad = np.subtract(a, T)
+        grad *= 1.0 / self._denominator(a)
+        return grad
+
+    def _denominator(self, a: np.ndarray) -> int:
+        return a.size
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+LOSSES: Registry[Loss] = Registry("loss", Loss)
+
+
+def get(spec: Any) -> Loss:
+    """Resolve a loss by name (``"mse"``), config dict or instance."""
+    return LOSSES.get(spec)
+
+
+def _as_target_matrix(y: Any, n_outputs: int, loss_name: str) -> np.ndarray:
+    from ._validation import check_numeric_array
+
+    T = check_numeric_array("y", y)
+    if T.ndim == 1:
+        if n_outputs != 1:
+            raise ValueError(
+                f"y is 1-D but the model has {n_outputs} outputs; for {loss_name} pass y of "
+                f"shape (n_samples, {n_outputs})"
+            )
+        return T.reshape(-1, 1)
+    if T.ndim != 2 or T.shape[1] != n_outputs:
+        raise ValueError(
+            f"y must have shape (n_samples,) or (n_samples, {n_outputs}) to match the model's "
+            f"{n_outputs} outputs; got shape {T.shape}"
+        )
+    return T
+
+
+@LOSSES.register("mse", "mean_squared_error")
+class MeanSquaredError(Loss):
+    """L = ½ · mean((a − y)²) over all elements (the chapter's ½·(1/m)Σ for one output)."""
+
+    name = "mse"
+
+    def elementwise(self, a, T, z=None):
+        return 0.5 * np.square(a - T)
+
+    def value(self, a, T, z=None):
+        diff = np.subtract(a, T)
+        return 0.5 * float(np.vdot(diff, diff)) / diff.size
+
+    def gradient(self, a, T):
+        grad = np.subtract(a, T)
+        grad *= 1.0 / grad.size
+        return grad
+
+
+@LOSSES.register("mae", "mean_absolute_error", "l1")
+class MeanAbsoluteError(Loss):
+    """L = mean|a − y| over all elements; subgradient 0 where a = y (as PyTorch)."""
+
+    name = "mae"
+    smooth = False
+
+    def elementwise(self, a, T, z=None):
+        return np.abs(a - T)
+
+    def value(self, a, T, z=None):
+        return float(np.abs(np.subtract(a, T)).mean())
+
+    def gradient(self, a, T):
+        grad = np.sign(np.subtract(a, T))
+        grad *= 1.0 / grad.size
+        return grad
+
+
+@LOSSES.register("huber", "smooth_l1")
+class Huber(Loss):
+    """Elementwise ½r² for |r| ≤ δ and δ(|r| − ½δ) beyond, averaged over all elements."""
+
+    name = "huber"
+    smooth = False  # continuous slope, but the second derivative jumps at |r| = δ
+
+    def __init__(self, delta: float = 1.0) -> None:
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not delta > 0:
+            raise ValueError(f"huber delta must be a positive number; got delta={delta!r}")
+        self.delta = float(delta)
+
+    def elementwise(self, a, T, z=None):
+        r = np.abs(a - T)
+        q = np.minimum(r, self.delta)
+        return 0.5 * q * q + self.delta * (r - q)
+
+    def value(self, a, T, z=None):
+        r = np.abs(np.subtract(a, T))
+        quadratic = np.minimum(r, self.delta)
+        # ½q² + δ(|r| − q) equals ½r² inside the band and δ(|r| − ½δ) outside it.
+        total = 0.5 * np.vdot(quadratic, quadratic) + self.delta * float((r - quadratic).sum())
+        return float(total) / r.size
+
+    def gradient(self, a, T):
+        grad = np.subtract(a, T)
+        np.clip(grad, -self.delta, self.delta, out=grad)
+        grad *= 1.0 / grad.size
+        return grad
+
+    def get_config(self):
+        return {"name": self.name, "delta": self.delta}
+
+
+def _clip_probabilities(a: np.ndarray) -> np.ndarray:
+    eps = np.finfo(a.dtype).eps
+    return np.clip(a, eps, 1 - eps)
+
+
+@LOSSES.register("binary_crossentropy", "bce", "binary_cross_entropy", "log_loss")
+class BinaryCrossEntropy(Loss):
+    """L = −mean(y log p + (1 − y) log(1 − p)) over all elements; labels must be 0 or 1.
+
+    With a sigmoid output the value comes from the logits z as
+    mean(max(z, 0) − z·y + log(1 + e^{−|z|})) and ∂L/∂z = (p − y)/N.
+    """
+
+    name = "binary_crossentropy"
+    fuses_with = "sigmoid"
+    classification = True
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        T = _as_target_matrix(y, n_outputs, self.name)
+        bad = (T != 0) & (T != 1)
+        if bad.any():
+            values = np.unique(np.asarray(T)[bad])[:5]
+            raise ValueError(
+                "binary_crossentropy needs labels 0 or 1; y contains "
+                f"{', '.join(repr(v.item()) for v in values)}"
+            )
+        return np.ascontiguousarray(T, dtype=dtype)
+
+    def elementwise(self, a, T, z=None):
+        if z is not None:
+            return np.maximum(z, 0) - z * T + np.log1p(np.exp(-np.abs(z)))
+        p = _clip_probabilities(a)
+        return -(T * np.log(p) + (1 - T) * np.log1p(-p))
+
+    def value(self, a, T, z=None):
+        if z is not None:
+            loss = np.abs(z)
+            np.negative(loss, out=loss)
+            np.exp(loss, out=loss)
+            np.log1p(loss, out=loss)
+            loss += np.maximum(z, 0)
+            loss -= z * T
+            return float(loss.mean())
+        p = _clip_probabilities(a)
+        return -float(np.mean(T * np.log(p) + (1 - T) * np.log1p(-p)))
+
+    def gradient(self, a, T):
+        p = _clip_probabilities(a)
+        grad = (p - T) / (p * (1 - p))
+        grad *= 1.0 / grad.size
+        return grad
+
+
+@LOSSES.register("categorical_crossentropy", "cce", "cross_entropy", "categorical_cross_entropy")
+class CategoricalCrossEntropy(Loss):
+    """L = −(1/n) Σᵢ Σₖ yᵢₖ log pᵢₖ, a mean over samples.
+
+    ``y`` may be integer class labels (n,) or one-hot / probability rows (n, K). With a
+    softmax output the value is computed from the logits through log-sum-exp and
+    ∂L/∂z = (p − y)/n.
+    """
+
+    name = "categorical_crossentropy"
+    fuses_with = "softmax"
+    classification = True
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        from ._validation import check_numeric_array
+
+        labels = check_numeric_array("y", y)
+        if n_outputs < 2:
+            raise ValueError(
+                "categorical_crossentropy needs at least 2 outputs (one per class); the model "
+                f"has {n_outputs}: use binary_crossentropy with a sigmoid output instead"
+            )
+        if labels.ndim == 1:
+            if labels.dtype.kind == "f" and np.any(labels != np.round(labels)):
+                raise ValueError("class labels must be integers; y contains non-integer values")
+            idx = labels.astype(np.int64)
+            bad = (idx < 0) | (idx >= n_outputs)
+            if bad.any():
+                raise ValueError(
+                    f"class label {idx[bad][0]} is outside 0..{n_outputs - 1} for a model "
+                    f"with {n_outputs} outputs"
+                )
+            T = np.zeros((idx.size, n_outputs), dtype=dtype)
+            T[np.arange(idx.size), idx] = 1
+            return T
+        T = _as_target_matrix(labels, n_outputs, self.name)
+        if np.any(T < 0) or not np.allclose(T.sum(axis=1), 1.0, atol=1e-6):
+            raise ValueError(
+                "one-hot y for categorical_crossentropy must have non-negative rows that sum to 1"
+            )
+        return np.ascontiguousarray(T, dtype=dtype)
+
+    def elementwise(self, a, T, z=None):
+        if z is not None:
+            shifted = z - z.max(axis=1, keepdims=True)
+            shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            return -(T * shifted).sum(axis=1, keepdims=True)
+        return -(T * np.log(_clip_probabilities(a))).sum(axis=1, keepdims=True)
+
+    def value(self, a, T, z=None):
+        n = a.shape[0]
+        if z is not None:
+            shifted = z - z.max(axis=1, keepdims=True)
+            log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+            shifted -= log_norm  # log-softmax
+            return -float(np.vdot(T, shifted)) / n
+        return -float(np.vdot(T, np.log(_clip_probabilities(a)))) / n
+
+    def gradient(self, a, T):
+        grad = -T / _clip_probabilities(a)
+        grad *= 1.0 / a.shape[0]
+        return grad
+
+    def _denominator(self, a):
+        return a.shape[0]
+
+
+def accuracy(a: np.ndarray, T: np.ndarray) -> float:
+    """Fraction of correct predictions.
+
+    One output or multi-label targets: threshold 0.5 on every output (elementwise, as Keras's
+    binary accuracy). One-hot targets over several outputs: arg-max agreement.
+    """
+    multiclass = _is_multiclass(T)
+    return correct_count(a, T, multiclass) / (a.shape[0] if multiclass else a.size)
+
+
+def correct_count(a: np.ndarray, T: np.ndarray, multiclass: bool | None = None) -> int:
+    """Number of correct predictions (see :func:`accuracy`); ``multiclass`` may be precomputed."""
+    if multiclass is None:
+        multiclass = _is_multiclass(T)
+    if multiclass:
+        return int(np.count_nonzero(a.argmax(axis=1) == T.argmax(axis=1)))
+    return int(np.count_nonzero((a > 0.5) == (T > 0.5)))
+
+
+def _is_multiclass(T: np.ndarray) -> bool:
+    if T.shape[1] < 2:
+        return False
+    # One-hot rows sum to one; multi-label rows need not.
+    return bool(np.all(np.abs(T.sum(axis=1) - 1) < 1e-6))
+
+
+def is_classification_target(T: np.ndarray) -> bool:
+    """True when every target is 0 or 1 (binary, multi-label or one-hot)."""
+    return bool(np.all((T == 0) | (T == 1)))

@@ -1,0 +1,422 @@
+"""Networks: ``Sequential`` (a stack of layers) and the ``MLP`` builder.
+
+All parameters live as views into one flat array (weights first, then biases) and all
+gradients as views into a second one. Layers see ordinary (n_in, n_out) and (n_out,) arrays;
+an optimiser can update the whole model with a dozen NumPy calls, whatever its depth, and the
+L2 penalty is one dot product over the contiguous weight block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import activations as _activations
+from . import losses as _losses
+from ._validation import as_rng, check_dtype, check_in_range, check_nonnegative, check_X
+from .layers import Dense, Dropout, Layer, Param, layer_from_config
+
+
+class Sequential:
+    """A stack of layers trained by backpropagation.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        ``Dense`` and ``Dropout`` layers; consecutive Dense widths must agree.
+    seed : int or numpy Generator, optional
+        Source of every random number the model uses (initial weights, dropout masks,
+        shuffling, validation splits). The same seed gives bit-identical results.
+    dtype : {"float32", "float64"}, default "float32"
+
+    Examples
+    --------
+    >>> import backprop as bp
+    >>> model = bp.Sequential([bp.Dense(2, 4, activation="tanh"),
+    ...                        bp.Dense(4, 1, activation="sigmoid")], seed=0)
+    >>> model.predict([[0.0, 1.0]]).shape
+    (1, 1)
+    """
+
+    def __init__(self, layers: Sequence[Layer], seed: Any = None, dtype: Any = "float32") -> None:
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential needs at least one layer; got an empty list")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layer {i} must be a backprop Layer; got {type(layer).__name__}")
+        dense = [layer for layer in layers if isinstance(layer, Dense)]
+        if not dense:
+            raise ValueError("Sequential needs at least one Dense layer")
+        for prev, nxt in zip(dense, dense[1:]):
+            if prev.n_out != nxt.n_in:
+                raise ValueError(
+                    f"layer sizes do not chain: a Dense with n_out={prev.n_out} is followed by "
+                    f"a Dense with n_in={nxt.n_in}"
+                )
+        self.layers = layers
+        self.dense_layers = dense
+        self.dtype = check_dtype(dtype)
+        self.seed = seed if not isinstance(seed, np.random.Generator) else None
+        self.rng = as_rng(seed)
+        for layer in layers:
+            layer.build(self.rng, self.dtype)
+        # The output layer keeps its logits for the stable fused loss value.
+        dense[-1].keep_z = True
+        self._pack_parameters()
+        self.stop_training = False
+        self.optimizer = None
+        self.loss = None
+        self.history = None
+
+    # -- parameter storage ----------------------------------------------------------------
+    def _pack_parameters(self) -> None:
+        weights = [layer.W for layer in self.dense_layers]
+        biases = [layer.b for layer in self.dense_layers if layer.b is not None]
+        params = weights + biases
+        total = sum(p.value.size for p in params)
+        self._flat_value = np.empty(total, dtype=self.dtype)
+        self._flat_grad = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for p in params:
+            size = p.value.size
+            value = self._flat_value[offset : offset + size].reshape(p.value.shape)
+            value[...] = p.value
+            p.value = value
+            p.grad = self._flat_grad[offset : offset + size].reshape(p.value.shape)
+            offset += size
+        self._n_weight_values = sum(p.value.size for p in weights)
+        #: one Param spanning every parameter, for whole-model optimiser updates
+        self.flat_param = Param("all", self._flat_value, self._flat_grad)
+
+    @property
+    def weight_block(self) -> np.ndarray:
+        """All weights (no biases) as one contiguous 1-D view."""
+        return self._flat_value[: self._n_weight_values]
+
+    @property
+    def weight_grad_block(self) -> np.ndarray:
+        return self._flat_grad[: self._n_weight_values]
+
+    def parameters(self) -> list[Param]:
+        """Every ``Param`` in layer order, named ``dense_<k>.W`` / ``dense_<k>.b`` (k from 1)."""
+        out = []
+        for k, layer in enumerate(self.dense_layers, start=1):
+            for p in layer.params():
+                out.append(Param(f"dense_{k}.{p.name}", p.value, p.grad))
+        return out
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Live weight arrays, one (n_in, n_out) per Dense layer."""
+        return [layer.W.value for layer in self.dense_layers]
+
+    @property
+    def biases(self) -> list[np.ndarray | None]:
+        """Live bias arrays, one (n_out,) per Dense layer (None where use_bias=False)."""
+        return [layer.b.value if layer.b is not None else None for layer in self.dense_layers]
+
+    def get_flat_weights(self) -> np.ndarray:
+        """A copy of every parameter as one 1-D array (weights first, then biases)."""
+        return self._flat_value.copy()
+
+    def set_flat_weights(self, values: np.ndarray) -> None:
+        values = np.asarray(values)
+        if values.shape != self._flat_value.shape:
+            raise ValueError(
+                f"expected {self._flat_value.size} parameter values; got shape {values.shape}"
+            )
+        self._flat_value[...] = values
+
+    def count_params(self) -> int:
+        return int(self._flat_value.size)
+
+    @property
+    def n_features(self) -> int:
+        return self.dense_layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.dense_layers[-1].n_out
+
+    @property
+    def output_activation(self) -> _activations.Activation:
+        return self.dense_layers[-1].activation
+
+    # -- forward and backward -------------------------------------------------------------
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾."""
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a, training)
+        return a
+
+    def backward_from_output(
+        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
+    ) -> None:
+        """Backpropagate ``loss`` from the last forward pass, writing every ``Param.grad``.
+
+        ``weights`` (n, 1), if given, scales each sample's contribution (mean 1 = unweighted).
+        """
+        last = self.dense_layers[-1]
+        if loss.fuses_with == last.activation.name:
+            grad = loss.fused_gradient(a, T)
+            through = False
+        else:
+            grad = loss.gradient(a, T)
+            through = True
+        if weights is not None:
+            grad *= weights
+        layers = self.layers
+        first = layers[0]
+        for layer in reversed(layers):
+            if layer is last:
+                grad = layer.backward(grad, need_input_grad=layer is not first,
+                                      through_activation=through)
+            else:
+                grad = layer.backward(grad, need_input_grad=layer is not first)
+
+    def loss_value(
+        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
+    ) -> float:
+        """Data loss of the last forward pass (from the logits on a fused path)."""
+        last = self.dense_layers[-1]
+        z = last._z if loss.fuses_with == last.activation.name else None
+        if weights is not None:
+            return loss.weighted_value(a, T, z, weights)
+        return loss.value(a, T, z)
+
+    def l2_penalty(self) -> float:
+        """Σ‖W‖² over all weight matrices (biases excluded)."""
+        block = self.weight_block
+        return float(np.dot(block, block))
+
+    def loss_and_gradients(
+        self, X: Any, y: Any, loss: Any = "mse", l2: float = 0.0
+    ) -> tuple[float, list[tuple[np.ndarray, np.ndarray | None]]]:
+        """The loss on (X, y) and its gradient for every Dense layer, by backpropagation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        loss : str or Loss
+        l2 : float
+            Adds λ·Σ‖W‖² to the loss and 2λW to each weight gradient.
+
+        Returns
+        -------
+        loss : float
+        grads : list of (dW, db)
+            Copies, in layer order; dW has shape (n_in, n_out), db shape (n_out,)
+            (None for a layer without bias).
+
+        Notes
+        -----
+        Dropout layers are applied in training mode (the same as one training step).
+        """
+        loss = _losses.get(loss)
+        l2 = check_nonnegative("l2", l2)
+        X = check_X(X, self.n_features, self.dtype)
+        T = loss.prepare_targets(y, self.n_outputs, self.dtype)
+        _check_rows(X, T)
+        a = self.forward(X, training=True)
+        value = self.loss_value(a, T, loss)
+        self.backward_from_output(a, T, loss)
+        if l2:
+            value += l2 * self.l2_penalty()
+            self.weight_grad_block[...] += (2 * l2) * self.weight_block
+        grads = [
+            (layer.W.grad.copy(), None if layer.b is None else layer.b.grad.copy())
+            for layer in self.dense_layers
+        ]
+        return value, grads
+
+    # -- user-facing inference ------------------------------------------------------------
+    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray:
+        """Network outputs for ``X``: shape (n_samples, n_outputs).
+
+        Probabilities for a sigmoid or softmax output, raw values for identity.
+        """
+        X = check_X(X, self.n_features, self.dtype)
+        if batch_size is None or batch_size >= X.shape[0]:
+            return self.forward(X, training=False).copy()
+        return np.concatenate(
+            [self.forward(X[s : s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+        )
+
+    def predict_classes(self, X: Any) -> np.ndarray:
+        """Class indices: threshold 0.5 for one output (or multi-label), arg-max otherwise."""
+        out = self.predict(X)
+        if out.shape[1] == 1 or self.output_activation.name != "softmax":
+            labels = (out > 0.5).astype(np.int64)
+            return labels[:, 0] if out.shape[1] == 1 else labels
+        return out.argmax(axis=1)
+
+    def evaluate(self, X: Any, y: Any, loss: Any = None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` on (X, y); accuracy only for 0/1 targets.
+
+        ``loss`` defaults to the loss of the last ``fit``.
+        """
+        loss = _losses.get(loss if loss is not None else (self.loss or "mse"))
+        X = check_X(X, self.n_features, self.dtype)
+        T = loss.prepare_targets(y, self.n_outputs, self.dtype)
+        _check_rows(X, T)
+        a = self.forward(X, training=False)
+        result = {"loss": self.loss_value(a, T, loss)}
+        if loss.classification or _losses.is_classification_target(T):
+            result["accuracy"] = _losses.accuracy(a, T)
+        return result
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, **kwargs: Any):
+        """Train the network; see :func:`backprop.training.fit` for every option."""
+        from .training import fit
+
+        return fit(self, X, y, **kwargs)
+
+    # -- description ----------------------------------------------------------------------
+    def summary(self, print_fn: Any = print) -> str:
+        """A table of layers, output shapes and parameter counts; printed and returned."""
+        lines = [f"{'layer':<24}{'output':<14}{'params':>10}", "-" * 48]
+        width = self.n_features
+        dense_index = 0
+        for layer in self.layers:
+            width = layer.output_size(width)
+            if isinstance(layer, Dense):
+                dense_index += 1
+                name = f"dense_{dense_index} ({layer.activation.name})"
+                count = sum(p.value.size for p in layer.params())
+            else:
+                name, count = repr(layer), 0
+            lines.append(f"{name:<24}{f'(n, {width})':<14}{count:>10,}")
+        lines += ["-" * 48, f"{'total parameters':<38}{self.count_params():>10,}",
+                  f"dtype: {self.dtype.name}"]
+        text = "\n".join(lines)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def get_config(self) -> dict[str, Any]:
+        """JSON-safe description of the architecture (no weights)."""
+        return {
+            "class": "Sequential",
+            "layers": [layer.get_config() for layer in self.layers],
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        """Build a fresh (re-initialised) model from ``get_config()`` output."""
+        config = dict(config)
+        kind = config.pop("class", "Sequential")
+        if kind == "MLP":
+            return MLP(**config)
+        if kind != "Sequential":
+            raise ValueError(f"unknown model class {kind!r}; choose one of: MLP, Sequential")
+        layers = [layer_from_config(c) for c in config.pop("layers")]
+        return Sequential(layers, **config)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(layer) for layer in self.layers)
+        return f"{type(self).__name__}([{inner}], dtype={self.dtype.name!r})"
+
+
+class MLP(Sequential):
+    """A multi-layer perceptron from a list of layer widths.
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        ``[n_features, hidden_1, ..., n_outputs]``, at least two sizes, each ≥ 1.
+    activation : str, Activation or list, default "relu"
+        Hidden-layer activation, or one per hidden layer.
+    output_activation : str or Activation, default "identity"
+        "sigmoid" for binary (or multi-label) classification, "softmax" for classes.
+    init : str or callable, optional
+        Weight initialiser for every layer; default follows each layer's activation.
+    dropout : float or list of float, default 0.0
+        Dropout rate after each hidden layer (0 adds no layer).
+    seed : int or numpy Generator, optional
+    dtype : {"float32", "float64"}, default "float32"
+
+    Examples
+    --------
+    >>> import backprop as bp
+    >>> model = bp.MLP([2, 4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    >>> [w.shape for w in model.weights]
+    [(2, 4), (4, 1)]
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: Any = "relu",
+        output_activation: Any = "identity",
+        init: Any = None,
+        dropout: float | Sequence[float] = 0.0,
+        seed: Any = None,
+        dtype: Any = "float32",
+    ) -> None:
+        sizes = _check_layer_sizes(layer_sizes)
+        n_hidden = len(sizes) - 2
+        hidden_acts = _per_hidden("activation", activation, n_hidden)
+        rates = _per_hidden("dropout", dropout, n_hidden)
+        for rate in rates:
+            check_in_range("dropout rate", rate, 0.0, 1.0, closed_low=True)
+        layers: list[Layer] = []
+        for i in range(n_hidden):
+            layers.append(Dense(sizes[i], sizes[i + 1], activation=hidden_acts[i], init=init))
+            if rates[i] > 0:
+                layers.append(Dropout(rates[i]))
+        layers.append(Dense(sizes[-2], sizes[-1], activation=output_activation, init=init))
+        self._mlp_config = {
+            "layer_sizes": sizes,
+            "activation": [_activations.get(a).get_config() for a in hidden_acts]
+            if isinstance(activation, (list, tuple))
+            else _activations.get(activation).get_config(),
+            "output_activation": _activations.get(output_activation).get_config(),
+            "init": layers[0].init_name if init is not None else None,
+            "dropout": list(rates) if isinstance(dropout, (list, tuple)) else float(dropout),
+        }
+        super().__init__(layers, seed=seed, dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"class": "MLP", **self._mlp_config, "seed": self.seed, "dtype": self.dtype.name}
+
+
+def _check_layer_sizes(layer_sizes: Any) -> list[int]:
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
+        raise TypeError(f"layer_sizes must be a list of integers; got {layer_sizes!r}")
+    sizes = list(layer_sizes)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"layer_sizes needs at least two sizes (inputs and outputs); got {sizes}"
+        )
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"layer sizes must be integers; got {sizes}")
+        if s < 1:
+            raise ValueError(f"layer sizes must be at least 1; got {sizes}")
+    return [int(s) for s in sizes]
+
+
+def _per_hidden(name: str, value: Any, n_hidden: int) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n_hidden:
+            raise ValueError(
+                f"{name} list must have one entry per hidden layer ({n_hidden}); "
+                f"got {len(value)}"
+            )
+        return list(value)
+    return [value] * n_hidden
+
+
+def _check_rows(X: np.ndarray, T: np.ndarray) -> None:
+    if X.shape[0] != T.shape[0]:
+        raise ValueError(
+            f"X and y have different numbers of rows: X has {X.shape[0]}, y has {T.shape[0]}"
+        )

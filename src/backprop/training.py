@@ -1,0 +1,369 @@
+"""The training loop: mini-batches, shuffling, validation, L2, history, callbacks, divergence.
+
+One step is the chapter's algorithm, written out::
+
+    a = forward(X_batch)                  # z⁽ˡ⁾ = a⁽ˡ⁻¹⁾W⁽ˡ⁾ + b⁽ˡ⁾,  a⁽ˡ⁾ = g(z⁽ˡ⁾)
+    L = loss(a, y) + λ Σ‖W‖²
+    backward(...)        # δ⁽ˡ⁾ = (δ⁽ˡ⁺¹⁾W⁽ˡ⁺¹⁾ᵀ) ⊙ g'(z⁽ˡ⁾),  ∂L/∂W⁽ˡ⁾ = a⁽ˡ⁻¹⁾ᵀδ⁽ˡ⁾
+    optimizer.step(parameters)             # θ ← θ − η ∂L/∂θ (or momentum, Adam, ...)
+
+Everything that is not the step (validation, norms, logs, callbacks) runs once per epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from . import losses as _losses
+from . import optimizers as _optimizers
+from ._validation import check_in_range, check_nonnegative, check_positive, check_X
+from .callbacks import Callback, History, ProgressBar, check_callbacks
+
+METRICS = ("accuracy",)
+
+
+class TrainingDiverged(RuntimeError):
+    """Raised when the loss or the weights become NaN or infinite.
+
+    The model is left at the weights it had at the end of the last epoch that finished with
+    finite values; ``history`` holds the epochs that completed.
+    """
+
+    def __init__(self, message: str, epoch: int, history: History) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.history = history
+
+
+def fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: Any = "mse",
+    optimizer: Any = "sgd",
+    epochs: int = 100,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    validation_split: float | None = None,
+    metrics: list[str] | None = None,
+    callbacks: list[Callback] | None = None,
+    l2: float = 0.0,
+    verbose: int | bool = 0,
+    initial_epoch: int = 0,
+    sample_weight: Any = None,
+    resume_from: Any = None,
+) -> History:
+    """Train ``model`` on (X, y) by mini-batch gradient descent.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets; class labels for the cross-entropies (0/1, integers or one-hot).
+    loss : str or Loss, default "mse"
+    optimizer : str or Optimizer, default "sgd"
+        A name uses that optimiser's default settings; pass an instance to set ``lr`` etc.
+        The same instance passed again continues with its moments.
+    epochs : int, default 100
+        Total number of epochs; with ``initial_epoch`` training runs epochs
+        ``initial_epoch .. epochs-1``.
+    batch_size : int or None, default None
+        None is full-batch gradient descent, as in the chapter.
+    shuffle : bool, default True
+        Reshuffle the rows every epoch (mini-batches only; a full batch has no order).
+    validation_data : (X_val, y_val), optional
+    validation_split : float in (0, 1), optional
+        Hold out this fraction of (X, y) for validation, stratified by class for 0/1 targets.
+    metrics : list of str, optional
+        ``["accuracy"]`` by default for classification targets, ``[]`` otherwise.
+    callbacks : list of Callback, optional
+    l2 : float, default 0.0
+        Adds λ·Σ‖W‖² (weights, not biases) to the loss, the chapter's formula.
+    verbose : int or bool
+        Show a rich progress bar.
+    initial_epoch : int, default 0
+        Epoch to start counting from (when continuing an earlier run).
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weight per sample; the loss becomes the weighted mean
+        Σ wᵢ lᵢ / Σ wᵢ over the training set (weights are rescaled to mean 1).
+    resume_from : str or Path, optional
+        A checkpoint written by ``ModelCheckpoint``: restores weights, optimiser state,
+        random state and the epoch, and continues as if never interrupted.
+
+    Returns
+    -------
+    History
+        Also stored as ``model.history``.
+
+    Raises
+    ------
+    TrainingDiverged
+        When the loss or the weights stop being finite.
+    """
+    loss_fn = _losses.get(loss)
+    opt = _optimizers.get(optimizer)
+    epochs = check_positive("epochs", epochs, integer=True)
+    if batch_size is not None:
+        batch_size = check_positive("batch_size", batch_size, integer=True)
+    l2 = check_nonnegative("l2", l2)
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be True or False; got {shuffle!r}")
+    if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) \
+            or not 0 <= initial_epoch:
+        raise ValueError(f"initial_epoch must be an integer ≥ 0; got {initial_epoch!r}")
+
+    X = check_X(X, model.n_features, model.dtype)
+    T = loss_fn.prepare_targets(y, model.n_outputs, model.dtype)
+    if X.shape[0] != T.shape[0]:
+        raise ValueError(
+            f"X and y have different numbers of rows: X has {X.shape[0]}, y has {T.shape[0]}"
+        )
+    W = None if sample_weight is None else _check_sample_weight(sample_weight, X.shape[0],
+                                                                 model.dtype)
+    classification = _losses.is_classification_target(T)
+    metric_names = _resolve_metrics(metrics, loss_fn, classification)
+
+    if validation_data is not None and validation_split is not None:
+        raise ValueError("pass either validation_data or validation_split, not both")
+    X_val = T_val = None
+    if validation_split is not None:
+        fraction = check_in_range("validation_split", validation_split, 0.0, 1.0,
+                                  closed_low=False)
+        # The split draws from its own generator, derived from the model's seed, so that it
+        # does not shift the training random stream (and a resumed run splits identically).
+        split_rng = np.random.default_rng(model.seed) if model.seed is not None else model.rng
+        train_idx, val_idx = split_indices(T if classification else None, X.shape[0], fraction,
+                                           split_rng)
+        X, X_val = X[train_idx], X[val_idx]
+        T, T_val = T[train_idx], T[val_idx]
+        if W is not None:
+            W = W[train_idx]
+    elif validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        X_val = check_X(validation_data[0], model.n_features, model.dtype)
+        T_val = loss_fn.prepare_targets(validation_data[1], model.n_outputs, model.dtype)
+        if X_val.shape[0] != T_val.shape[0]:
+            raise ValueError("validation X and y have different numbers of rows: "
+                             f"{X_val.shape[0]} and {T_val.shape[0]}")
+
+    if resume_from is not None:
+        from .io import restore_checkpoint
+
+        opt, initial_epoch = restore_checkpoint(model, resume_from, opt)
+    if W is not None:
+        W /= W.mean()
+    model.optimizer = opt
+    model.loss = loss_fn
+    model.stop_training = False
+    model._has_validation = X_val is not None
+    history = History()
+    all_callbacks = [history, *check_callbacks(callbacks)]
+    if verbose:
+        all_callbacks.append(ProgressBar())
+    for cb in all_callbacks:
+        cb.set_model(model)
+
+    loop = _Loop(model, loss_fn, opt, X, T, W, X_val, T_val, batch_size, shuffle, l2,
+                 metric_names, all_callbacks)
+    model.history = history
+    try:
+        for cb in all_callbacks:
+            cb.on_train_begin({"epochs": epochs - initial_epoch})
+        loop.run(initial_epoch, epochs, history)
+    except KeyboardInterrupt:
+        # Ctrl-C: keep the weights reached so far and return what was recorded.
+        history.interrupted = True
+    finally:
+        for cb in all_callbacks:
+            cb.on_train_end({})
+    history.stopped_early = model.stop_training and not history.interrupted
+    return history
+
+
+def _check_sample_weight(sample_weight: Any, n: int, dtype: Any) -> np.ndarray:
+    w = np.asarray(sample_weight)
+    if w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must hold numbers; got dtype {w.dtype}")
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},) to match X; got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("sample_weight must be finite and non-negative")
+    if not np.any(w > 0):
+        raise ValueError("sample_weight is zero for every sample")
+    return w.astype(dtype).reshape(-1, 1)
+
+
+def _resolve_metrics(metrics: Any, loss_fn: _losses.Loss, classification: bool) -> list[str]:
+    if metrics is None:
+        return ["accuracy"] if classification else []
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    names = []
+    for m in metrics:
+        key = {"acc": "accuracy"}.get(m, m)
+        if key not in METRICS:
+            raise ValueError(f"unknown metric {m!r}; choose one of: {', '.join(METRICS)}")
+        if not classification:
+            raise ValueError("accuracy needs 0/1 or one-hot targets; y holds other values")
+        names.append(key)
+    return names
+
+
+def split_indices(
+    T: np.ndarray | None, n: int, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random train/validation row indices; stratified by class when targets ``T`` are given.
+
+    Each class contributes round(fraction · its count) rows (at least one when it has two or
+    more), so class proportions match in both parts.
+    """
+    if n < 2:
+        raise ValueError(f"validation_split needs at least 2 samples; got {n}")
+    if T is None:
+        groups = [np.arange(n)]
+    else:
+        keys = T.argmax(axis=1) if T.shape[1] > 1 else T[:, 0]
+        groups = [np.flatnonzero(keys == k) for k in np.unique(keys)]
+    val = []
+    for rows in groups:
+        rows = rng.permutation(rows)
+        take = int(round(fraction * rows.size))
+        if rows.size >= 2:
+            take = min(max(take, 1), rows.size - 1)
+        val.append(rows[:take])
+    val_idx = np.sort(np.concatenate(val))
+    if val_idx.size == 0 or val_idx.size == n:
+        raise ValueError(
+            f"validation_split={fraction} leaves an empty training or validation set "
+            f"with {n} samples"
+        )
+    train_idx = np.setdiff1d(np.arange(n), val_idx, assume_unique=True)
+    return train_idx, val_idx
+
+
+class _Loop:
+    """State of one ``fit`` call: the data, buffers and per-epoch bookkeeping."""
+
+    def __init__(self, model, loss_fn, opt, X, T, W, X_val, T_val, batch_size, shuffle, l2,
+                 metric_names, callbacks):
+        self.model, self.loss_fn, self.opt = model, loss_fn, opt
+        self.X, self.T, self.W, self.X_val, self.T_val = X, T, W, X_val, T_val
+        n = X.shape[0]
+        self.batch_size = n if batch_size is None else min(batch_size, n)
+        self.full_batch = self.batch_size >= n
+        self.shuffle = shuffle and not self.full_batch
+        if self.shuffle:
+            self.X_shuffled, self.T_shuffled = np.empty_like(X), np.empty_like(T)
+            self.W_shuffled = None if W is None else np.empty_like(W)
+        self.l2 = l2
+        self.track_accuracy = "accuracy" in metric_names
+        self.multiclass = T.shape[1] > 1 and bool(np.all(T.sum(axis=1) == 1))
+        self.accuracy_denominator = n if (self.multiclass or T.shape[1] == 1) else T.size
+        self.callbacks = callbacks
+        self.batch_callbacks = [cb for cb in callbacks if cb.uses_batch_hooks()]
+        dense = model.dense_layers
+        sizes = [layer.W.value.size for layer in dense]
+        self.weight_offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        self.n_dense = len(dense)
+
+    def run(self, first_epoch: int, epochs: int, history: History) -> None:
+        model = self.model
+        last_good = model.get_flat_weights()
+        last_loss = math.nan
+        for epoch in range(first_epoch, epochs):
+            logs: dict[str, Any] = {}
+            for cb in self.callbacks:
+                cb.on_epoch_begin(epoch, logs)
+            epoch_loss, correct = self._run_epoch(epoch, history, last_good, last_loss)
+            flat = model.flat_param.value
+            if not np.isfinite(flat).all():
+                self._diverged(epoch, history, last_good, last_loss, "the weights")
+            logs["loss"] = epoch_loss
+            if self.track_accuracy:
+                logs["accuracy"] = correct / self.accuracy_denominator
+            if self.X_val is not None:
+                a = model.forward(self.X_val, training=False)
+                val_loss = model.loss_value(a, self.T_val, self.loss_fn)
+                if self.l2:
+                    val_loss += self.l2 * model.l2_penalty()
+                logs["val_loss"] = val_loss
+                if self.track_accuracy:
+                    logs["val_accuracy"] = _losses.accuracy(a, self.T_val)
+            logs["lr"] = self.opt.lr
+            self._log_norms(logs)
+            for cb in self.callbacks:
+                cb.on_epoch_end(epoch, logs)
+            np.copyto(last_good, flat)
+            last_loss = epoch_loss
+            if model.stop_training:
+                break
+
+    def _run_epoch(self, epoch, history, last_good, last_loss):
+        model, loss_fn, opt = self.model, self.loss_fn, self.opt
+        params = [model.flat_param]
+        X, T, W = self.X, self.T, self.W
+        if self.shuffle:
+            order = model.rng.permutation(X.shape[0])
+            np.take(X, order, axis=0, out=self.X_shuffled)
+            np.take(T, order, axis=0, out=self.T_shuffled)
+            X, T = self.X_shuffled, self.T_shuffled
+            if W is not None:
+                W = np.take(W, order, axis=0, out=self.W_shuffled)
+        n, bs = X.shape[0], self.batch_size
+        l2 = self.l2
+        if l2:
+            weights, weight_grads = model.weight_block, model.weight_grad_block
+        total_loss = 0.0
+        correct = 0
+        for batch, start in enumerate(range(0, n, bs)):
+            if self.full_batch:
+                Xb, Tb, Wb = X, T, W
+            else:
+                Xb, Tb = X[start:start + bs], T[start:start + bs]
+                Wb = None if W is None else W[start:start + bs]
+            if self.batch_callbacks:
+                for cb in self.batch_callbacks:
+                    cb.on_batch_begin(batch, {"size": Xb.shape[0]})
+            a = model.forward(Xb, True)
+            batch_loss = model.loss_value(a, Tb, loss_fn, Wb)
+            if self.track_accuracy:
+                correct += _losses.correct_count(a, Tb, self.multiclass)
+            model.backward_from_output(a, Tb, loss_fn, Wb)
+            if l2:
+                batch_loss += l2 * float(np.dot(weights, weights))
+                weight_grads += (2 * l2) * weights
+            if not math.isfinite(batch_loss):
+                self._diverged(epoch, history, last_good, last_loss, "the loss")
+            total_loss += batch_loss * Xb.shape[0]
+            opt.step(params)
+            if self.batch_callbacks:
+                for cb in self.batch_callbacks:
+                    cb.on_batch_end(batch, {"size": Xb.shape[0], "loss": batch_loss})
+        return total_loss / n, correct
+
+    def _log_norms(self, logs: dict[str, Any]) -> None:
+        model = self.model
+        grad_sq = np.add.reduceat(np.square(model.weight_grad_block), self.weight_offsets)
+        weight_sq = np.add.reduceat(np.square(model.weight_block), self.weight_offsets)
+        for k in range(self.n_dense):
+            logs[f"grad_norm/layer{k + 1}"] = math.sqrt(grad_sq[k])
+        for k in range(self.n_dense):
+            logs[f"weight_norm/layer{k + 1}"] = math.sqrt(weight_sq[k])
+
+    def _diverged(self, epoch, history, last_good, last_loss, what) -> None:
+        self.model.set_flat_weights(last_good)
+        kept = (f"the weights from the end of epoch {epoch} (loss {last_loss:.6g})"
+                if epoch > 0 and math.isfinite(last_loss) else "the weights it started with")
+        raise TrainingDiverged(
+            f"training diverged in epoch {epoch + 1}: {what} became NaN or infinite. "
+            f"The model keeps {kept}. Try a smaller learning rate (now lr={self.opt.lr:g}), "
+            "gradient clipping (clipnorm=1.0), or standardised inputs.",
+            epoch=epoch,
+            history=history,
+        )
