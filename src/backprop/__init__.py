@@ -17,6 +17,20 @@ from .training import TrainingDiverged, fit
 
 __version__ = "0.1.0"
 
+# Names backed by optional dependencies load on first use, so `import backprop` needs NumPy only.
+_LAZY = {
+    "save": "io", "load": "io", "export_onnx": "io", "from_torch": "io",
+    "ModelCheckpoint": "io", "ModelFileError": "io",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'backprop' has no attribute {name!r}")
+
 __all__ = [
     "MLP", "Sequential", "Dense", "Dropout", "Layer", "Param",
     "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Optimizer",
@@ -24,4 +38,5 @@ __all__ = [
     "Callback", "EarlyStopping", "History", "ProgressBar",
     "TrainingDiverged", "fit", "gradcheck", "GradcheckResult",
     "activations", "initializers", "losses", "optimizers",
+    "save", "load", "export_onnx", "from_torch", "ModelCheckpoint", "ModelFileError",
 ]

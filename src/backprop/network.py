@@ -277,6 +277,12 @@ class Sequential:
 
         return fit(self, X, y, **kwargs)
 
+    def to_torch(self):
+        """An equivalent ``torch.nn.Sequential`` (same weights, same outputs)."""
+        from .io import to_torch
+
+        return to_torch(self)
+
     # -- description ----------------------------------------------------------------------
     def summary(self, print_fn: Any = print) -> str:
         """A table of layers, output shapes and parameter counts; printed and returned."""
