@@ -25,10 +25,12 @@ import numpy as np
 
 from ._registry import Registry
 
-try:  # SciPy's vectorised erf when available (it comes with scikit-learn); exact libm otherwise.
+try:  # SciPy's ufuncs when available (it comes with scikit-learn); NumPy-only fallbacks below.
     from scipy.special import erf as _erf
+    from scipy.special import expit as _expit
 except ImportError:  # pragma: no cover - exercised only without SciPy
     _erf_scalar = np.frompyfunc(math.erf, 1, 1)
+    _expit = None
 
     def _erf(x: np.ndarray) -> np.ndarray:
         return _erf_scalar(x).astype(x.dtype)
@@ -86,6 +88,8 @@ def get(spec: Any) -> Activation:
 
 
 def _sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    if _expit is not None:  # one stable ufunc call
+        return _expit(z, out=out)
     # σ(z) = ½(1 + tanh(z/2)): stable for any z and cheaper than exp-based forms.
     out = np.multiply(z, 0.5, out=out)
     np.tanh(out, out=out)

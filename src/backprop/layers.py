@@ -114,6 +114,7 @@ class Dense(Layer):
         self._x: np.ndarray | None = None
         self._z: np.ndarray | None = None
         self._a: np.ndarray | None = None
+        self._ones_buffer: np.ndarray | None = None
 
     # -- construction ---------------------------------------------------------------------
     def build(self, seed: Any = None, dtype: Any = "float32") -> Dense:
@@ -163,10 +164,17 @@ class Dense(Layer):
         delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
         np.matmul(self._x.T, delta, out=self.W.grad)
         if self.b is not None:
-            np.sum(delta, axis=0, out=self.b.grad)
+            # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on narrow δ.
+            np.matmul(self._ones(delta.shape[0]), delta, out=self.b.grad)
         if not need_input_grad:
             return None
         return delta @ self.W.value.T
+
+    def _ones(self, n: int) -> np.ndarray:
+        ones = self._ones_buffer
+        if ones is None or ones.shape[0] < n or ones.dtype != self.W.value.dtype:
+            ones = self._ones_buffer = np.ones(n, dtype=self.W.value.dtype)
+        return ones[:n]
 
     def get_config(self) -> dict[str, Any]:
         if self.init_name is None:

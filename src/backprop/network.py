@@ -48,8 +48,10 @@ class Sequential:
             if not isinstance(layer, Layer):
                 raise TypeError(f"layer {i} must be a backprop Layer; got {type(layer).__name__}")
         dense = [layer for layer in layers if isinstance(layer, Dense)]
-        if not dense:
-            raise ValueError("Sequential needs at least one Dense layer")
+        if not isinstance(layers[-1], Dense):
+            raise ValueError(
+                f"the last layer must be the Dense output layer; got {layers[-1]!r}"
+            )
         for prev, nxt in zip(dense, dense[1:]):
             if prev.n_out != nxt.n_in:
                 raise ValueError(
@@ -169,14 +171,35 @@ class Sequential:
             through = True
         if weights is not None:
             grad *= weights
+        self._backward(grad, through)
+
+    def forward_backward(
+        self, X: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """One training pass on validated arrays: forward (training mode), loss, backward.
+
+        Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ.
+        """
+        a = self.forward(X, training=True)
+        last = self.dense_layers[-1]
+        if weights is None and loss.fuses_with == last.activation.name:
+            value, grad = loss.fused_value_and_gradient(a, T, last._z)
+            self._backward(grad, through_last_activation=False)
+        else:
+            value = self.loss_value(a, T, loss, weights)
+            self.backward_from_output(a, T, loss, weights)
+        return value, a
+
+    def _backward(self, grad: np.ndarray, through_last_activation: bool) -> None:
+        # Output layer first; the first layer's input gradient (∂L/∂X) is never needed.
         layers = self.layers
+        last = layers[-1]
         first = layers[0]
-        for layer in reversed(layers):
-            if layer is last:
-                grad = layer.backward(grad, need_input_grad=layer is not first,
-                                      through_activation=through)
-            else:
-                grad = layer.backward(grad, need_input_grad=layer is not first)
+        grad = last.backward(grad, need_input_grad=last is not first,
+                             through_activation=through_last_activation)
+        for i in range(len(layers) - 2, -1, -1):
+            layer = layers[i]
+            grad = layer.backward(grad, need_input_grad=layer is not first)
 
     def loss_value(
         self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None

@@ -180,6 +180,7 @@ def fit(
         # Ctrl-C: keep the weights reached so far and return what was recorded.
         history.interrupted = True
     finally:
+        loop.record_norms(history)
         for cb in all_callbacks:
             cb.on_train_end({})
     history.stopped_early = model.stop_training and not history.interrupted
@@ -265,24 +266,29 @@ class _Loop:
         self.track_accuracy = "accuracy" in metric_names
         self.multiclass = T.shape[1] > 1 and bool(np.all(T.sum(axis=1) == 1))
         self.accuracy_denominator = n if (self.multiclass or T.shape[1] == 1) else T.size
-        self.callbacks = callbacks
+        # Hooks that do nothing are not called: each call is paid on every epoch or step.
+        self.epoch_begin_callbacks = [cb for cb in callbacks
+                                      if type(cb).on_epoch_begin is not Callback.on_epoch_begin]
+        self.epoch_end_callbacks = callbacks
         self.batch_callbacks = [cb for cb in callbacks if cb.uses_batch_hooks()]
-        dense = model.dense_layers
-        sizes = [layer.W.value.size for layer in dense]
+        sizes = [layer.W.value.size for layer in model.dense_layers]
         self.weight_offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
-        self.n_dense = len(dense)
+        self.squares = np.empty(model.weight_block.size, dtype=model.dtype)
+        self.grad_sq: list[np.ndarray] = []
+        self.weight_sq: list[np.ndarray] = []
 
     def run(self, first_epoch: int, epochs: int, history: History) -> None:
         model = self.model
-        last_good = model.get_flat_weights()
+        flat = model.flat_param.value
+        last_good = flat.copy()
         last_loss = math.nan
         for epoch in range(first_epoch, epochs):
             logs: dict[str, Any] = {}
-            for cb in self.callbacks:
+            for cb in self.epoch_begin_callbacks:
                 cb.on_epoch_begin(epoch, logs)
             epoch_loss, correct = self._run_epoch(epoch, history, last_good, last_loss)
-            flat = model.flat_param.value
-            if not np.isfinite(flat).all():
+            # One reduction catches any NaN/inf weight the last update produced.
+            if not math.isfinite(float(np.add.reduce(flat))):
                 self._diverged(epoch, history, last_good, last_loss, "the weights")
             logs["loss"] = epoch_loss
             if self.track_accuracy:
@@ -296,8 +302,8 @@ class _Loop:
                 if self.track_accuracy:
                     logs["val_accuracy"] = _losses.accuracy(a, self.T_val)
             logs["lr"] = self.opt.lr
-            self._log_norms(logs)
-            for cb in self.callbacks:
+            self._square_norms()
+            for cb in self.epoch_end_callbacks:
                 cb.on_epoch_end(epoch, logs)
             np.copyto(last_good, flat)
             last_loss = epoch_loss
@@ -321,20 +327,19 @@ class _Loop:
             weights, weight_grads = model.weight_block, model.weight_grad_block
         total_loss = 0.0
         correct = 0
+        batch_callbacks = self.batch_callbacks
         for batch, start in enumerate(range(0, n, bs)):
             if self.full_batch:
                 Xb, Tb, Wb = X, T, W
             else:
                 Xb, Tb = X[start:start + bs], T[start:start + bs]
                 Wb = None if W is None else W[start:start + bs]
-            if self.batch_callbacks:
-                for cb in self.batch_callbacks:
+            if batch_callbacks:
+                for cb in batch_callbacks:
                     cb.on_batch_begin(batch, {"size": Xb.shape[0]})
-            a = model.forward(Xb, True)
-            batch_loss = model.loss_value(a, Tb, loss_fn, Wb)
+            batch_loss, a = model.forward_backward(Xb, Tb, loss_fn, Wb)
             if self.track_accuracy:
                 correct += _losses.correct_count(a, Tb, self.multiclass)
-            model.backward_from_output(a, Tb, loss_fn, Wb)
             if l2:
                 batch_loss += l2 * float(np.dot(weights, weights))
                 weight_grads += (2 * l2) * weights
@@ -342,19 +347,30 @@ class _Loop:
                 self._diverged(epoch, history, last_good, last_loss, "the loss")
             total_loss += batch_loss * Xb.shape[0]
             opt.step(params)
-            if self.batch_callbacks:
-                for cb in self.batch_callbacks:
+            if batch_callbacks:
+                for cb in batch_callbacks:
                     cb.on_batch_end(batch, {"size": Xb.shape[0], "loss": batch_loss})
         return total_loss / n, correct
 
-    def _log_norms(self, logs: dict[str, Any]) -> None:
-        model = self.model
-        grad_sq = np.add.reduceat(np.square(model.weight_grad_block), self.weight_offsets)
-        weight_sq = np.add.reduceat(np.square(model.weight_block), self.weight_offsets)
-        for k in range(self.n_dense):
-            logs[f"grad_norm/layer{k + 1}"] = math.sqrt(grad_sq[k])
-        for k in range(self.n_dense):
-            logs[f"weight_norm/layer{k + 1}"] = math.sqrt(weight_sq[k])
+    def _square_norms(self) -> None:
+        """Per-layer ‖∂L/∂W‖² (last batch of the epoch) and ‖W‖², four NumPy calls."""
+        model, squares, offsets = self.model, self.squares, self.weight_offsets
+        np.square(model.weight_grad_block, out=squares)
+        self.grad_sq.append(np.add.reduceat(squares, offsets))
+        np.square(model.weight_block, out=squares)
+        self.weight_sq.append(np.add.reduceat(squares, offsets))
+
+    def record_norms(self, history: History) -> None:
+        """Store the per-layer norms of every completed epoch in ``history.history``."""
+        done = len(history.epoch)
+        if not done:
+            return
+        grads = np.sqrt(np.array(self.grad_sq[:done], dtype=np.float64))
+        weights = np.sqrt(np.array(self.weight_sq[:done], dtype=np.float64))
+        for k in range(grads.shape[1]):
+            history.history.setdefault(f"grad_norm/layer{k + 1}", []).extend(grads[:, k].tolist())
+            history.history.setdefault(f"weight_norm/layer{k + 1}", []).extend(
+                weights[:, k].tolist())
 
     def _diverged(self, epoch, history, last_good, last_loss, what) -> None:
         self.model.set_flat_weights(last_good)
