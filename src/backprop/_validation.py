@@ -72,6 +72,11 @@ def _rows_with(mask: np.ndarray, limit: int = 10) -> str:
     return f"[{shown}{', ...' if rows.size > limit else ''}]"
 
 
+def _finite_sum(arr: np.ndarray) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(arr, axis=None)))
+
+
 def check_numeric_array(name: str, values: Any) -> np.ndarray:
     """Convert to an ndarray and require a real numeric dtype and finite, non-empty values."""
     arr = np.asarray(values)
@@ -82,7 +87,9 @@ def check_numeric_array(name: str, values: Any) -> np.ndarray:
         )
     if arr.size == 0 or arr.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}); need at least one sample")
-    if arr.dtype.kind == "f":
+    # A sum is NaN/inf when any entry is (one pass, no boolean temporary); only then, or on
+    # overflow of the sum itself, look entry by entry.
+    if arr.dtype.kind == "f" and not _finite_sum(arr):
         bad = ~np.isfinite(arr)
         if bad.any():
             what = "NaN" if np.isnan(arr).any() else "inf"

@@ -187,8 +187,11 @@ class LeakyReLU(Activation):
 
 
 def _where_into(out: np.ndarray, cond: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    np.copyto(out, y)
-    np.copyto(out, x, where=cond)
+    # ``out`` is often ``x`` itself (a hidden layer overwriting z): write y only where the
+    # condition fails, so x's kept entries are never overwritten before they are read.
+    if out is not x:
+        np.copyto(out, x)
+    np.copyto(out, y, where=~cond)
     return out
 
 

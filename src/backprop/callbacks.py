@@ -59,8 +59,12 @@ class History(Callback):
 
     def on_epoch_end(self, epoch, logs):
         self.epoch.append(epoch)
+        history = self.history
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
+            if key in history:
+                history[key].append(float(value))
+            else:
+                history[key] = [float(value)]
 
     def layer_series(self, prefix: str) -> np.ndarray:
         """``(epochs, n_layers)`` array of ``grad_norm`` or ``weight_norm`` values."""

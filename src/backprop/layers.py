@@ -143,7 +143,8 @@ class Dense(Layer):
         if self.W is None:
             raise RuntimeError("Dense layer is not built; call layer.build(seed) or use it in "
                                "a Sequential/MLP")
-        z = x @ self.W.value
+        # np.dot: the same product as @ for 2-D arrays, with less call overhead on small ones
+        z = np.dot(x, self.W.value)
         if self.b is not None:
             z += self.b.value
         keep_z = self.keep_z
@@ -162,13 +163,13 @@ class Dense(Layer):
         if self._x is None:
             raise RuntimeError("backward called before forward on this Dense layer")
         delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
-        np.matmul(self._x.T, delta, out=self.W.grad)
+        np.dot(self._x.T, delta, out=self.W.grad)
         if self.b is not None:
             # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on narrow δ.
-            np.matmul(self._ones(delta.shape[0]), delta, out=self.b.grad)
+            np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
         if not need_input_grad:
             return None
-        return delta @ self.W.value.T
+        return np.dot(delta, self.W.value.T)
 
     def _ones(self, n: int) -> np.ndarray:
         ones = self._ones_buffer

@@ -79,8 +79,11 @@ class Sequential:
         biases = [layer.b for layer in self.dense_layers if layer.b is not None]
         params = weights + biases
         total = sum(p.value.size for p in params)
-        self._flat_value = np.empty(total, dtype=self.dtype)
-        self._flat_grad = np.zeros(total, dtype=self.dtype)
+        # Values and gradients share one buffer, so a single reduction can report the norms
+        # of every layer's weights and gradients at once (see training._Loop).
+        self._storage = np.zeros(2 * total, dtype=self.dtype)
+        self._flat_value = self._storage[:total]
+        self._flat_grad = self._storage[total:]
         offset = 0
         for p in params:
             size = p.value.size
