@@ -173,8 +173,11 @@ class Dense(Layer):
 
     def _ones(self, n: int) -> np.ndarray:
         ones = self._ones_buffer
-        if ones is None or ones.shape[0] < n or ones.dtype != self.W.value.dtype:
+        if ones is not None and ones.shape[0] == n:
+            return ones
+        if ones is None or ones.shape[0] < n:
             ones = self._ones_buffer = np.ones(n, dtype=self.W.value.dtype)
+            return ones
         return ones[:n]
 
     def get_config(self) -> dict[str, Any]:

@@ -140,9 +140,12 @@ class SGD(Optimizer):
 
     def _update(self, p, state):
         g = p.grad
+        state["step"] += 1
+        if not (self.momentum or self.weight_decay):  # plain gradient descent
+            p.value -= self._lr * g
+            return
         if self.weight_decay:
             g = g + self.weight_decay * p.value
-        state["step"] += 1
         if self.momentum:
             v = state["velocity"]
             if state["step"] == 1:
@@ -151,7 +154,7 @@ class SGD(Optimizer):
                 v *= self.momentum
                 v += g
             g = g + self.momentum * v if self.nesterov else v
-        p.value -= self.lr * g
+        p.value -= self._lr * g
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
