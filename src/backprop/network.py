@@ -106,12 +106,18 @@ class Sequential:
         return self._flat_grad[: self._n_weight_values]
 
     def parameters(self) -> list[Param]:
-        """Every ``Param`` in layer order, named ``dense_<k>.W`` / ``dense_<k>.b`` (k from 1)."""
-        out = []
-        for k, layer in enumerate(self.dense_layers, start=1):
-            for p in layer.params():
-                out.append(Param(f"dense_{k}.{p.name}", p.value, p.grad))
-        return out
+        """Every ``Param`` in layer order, named ``dense_<k>.W`` / ``dense_<k>.b`` (k from 1).
+
+        The same ``Param`` objects on every call: optimisers keep their state per ``Param``,
+        so ``opt.step(model.parameters())`` in a loop must see the same objects each step.
+        """
+        if getattr(self, "_named_params", None) is None:
+            self._named_params = [
+                Param(f"dense_{k}.{p.name}", p.value, p.grad)
+                for k, layer in enumerate(self.dense_layers, start=1)
+                for p in layer.params()
+            ]
+        return list(self._named_params)
 
     @property
     def weights(self) -> list[np.ndarray]:

@@ -172,16 +172,20 @@ def fit(
     loop = _Loop(model, loss_fn, opt, X, T, W, X_val, T_val, batch_size, shuffle, l2,
                  metric_names, all_callbacks)
     model.history = history
+    # Only callbacks whose on_train_begin ran are ended: one that refuses to start (say
+    # EarlyStopping without validation data) must not be followed by errors from the others.
+    started: list[Callback] = []
     try:
         for cb in all_callbacks:
             cb.on_train_begin({"epochs": epochs - initial_epoch})
+            started.append(cb)
         loop.run(initial_epoch, epochs, history)
     except KeyboardInterrupt:
         # Ctrl-C: keep the weights reached so far and return what was recorded.
         history.interrupted = True
     finally:
         loop.record_norms(history)
-        for cb in all_callbacks:
+        for cb in started:
             cb.on_train_end({})
     history.stopped_early = model.stop_training and not history.interrupted
     return history
@@ -280,7 +284,10 @@ class _Loop:
         sizes = [layer.W.value.size for layer in model.dense_layers]
         starts = np.concatenate([[0], np.cumsum(sizes)])
         total = model.flat_param.value.size
-        self.norm_segments = np.concatenate([starts, starts[:-1] + total]).astype(np.intp)
+        segments = [starts, starts[:-1] + total]
+        if starts[-1] < total:  # end the last weight-gradient segment before the bias grads
+            segments.append([starts[-1] + total])
+        self.norm_segments = np.concatenate(segments).astype(np.intp)
         self.n_dense = len(sizes)
         self.squares = np.empty_like(model._storage)
         self.grad_sq: list[np.ndarray] = []
@@ -297,7 +304,9 @@ class _Loop:
                 cb.on_epoch_begin(epoch, logs)
             epoch_loss, correct = self._run_epoch(epoch, history, last_good, last_loss)
             # The norms' reduction also catches any NaN/inf weight the last update produced.
-            if not math.isfinite(self._square_norms()):
+            # Squares of finite weights can overflow too (float32 beyond ~1.8e19): only a
+            # weight that is itself NaN/inf counts, else the next loss reports the blow-up.
+            if not math.isfinite(self._square_norms()) and not np.isfinite(flat).all():
                 self._diverged(epoch, history, last_good, last_loss, "the weights")
             logs["loss"] = epoch_loss
             if self.track_accuracy:
