@@ -103,7 +103,9 @@ class _MonitorMixin:
 
 
 class EarlyStopping(_MonitorMixin, Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs.
+    """Stop once ``monitor`` has failed to improve by ``min_delta`` for more than
+    ``patience`` consecutive epochs (the rule of scikit-learn's ``n_iter_no_change`` and
+    PyTorch's ``ReduceLROnPlateau``; Keras stops one epoch sooner).
 
     Parameters
     ----------

@@ -179,7 +179,10 @@ def fit(
         for cb in all_callbacks:
             cb.on_train_begin({"epochs": epochs - initial_epoch})
             started.append(cb)
-        loop.run(initial_epoch, epochs, history)
+        # Overflow on the way to a divergence is reported by TrainingDiverged, with advice,
+        # rather than by a stream of NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            loop.run(initial_epoch, epochs, history)
     except KeyboardInterrupt:
         # Ctrl-C: keep the weights reached so far and return what was recorded.
         history.interrupted = True
