@@ -23,7 +23,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed-all
-	$(BIN)/python examples/chapter_moons.py
+	$(BIN)/backprop tour --out out/chapter4
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -72,6 +72,10 @@ class Sequential:
         self.optimizer = None
         self.loss = None
         self.history = None
+        # Filled by bp.load (and the command line) for models read from a file.
+        self.scaler = None
+        self.classes_ = None
+        self.training_config = None
 
     # -- parameter storage ----------------------------------------------------------------
     def _pack_parameters(self) -> None:

@@ -93,7 +93,9 @@ def fit(
         Σ wᵢ lᵢ / Σ wᵢ over the training set (weights are rescaled to mean 1).
     resume_from : str or Path, optional
         A checkpoint written by ``ModelCheckpoint``: restores weights, optimiser state,
-        random state and the epoch, and continues as if never interrupted.
+        random state and the epoch, and continues as if never interrupted. With
+        ``validation_split`` the model needs an integer seed (the split is drawn from it);
+        callbacks start afresh (EarlyStopping's patience, a schedule's starting rate).
 
     Returns
     -------
