@@ -1,0 +1,5 @@
+"""``python -m backprop``: the same as the ``backprop`` command."""
+
+from backprop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,221 @@
+"""The ``backprop`` command: train, evaluate and predict on CSV files, plots, checks, the tour.
+
+::
+
+    backprop train --data moons --hidden 10,10 --epochs 500 --early-stopping 20 --out runs/moons
+    backprop evaluate --model runs/moons --data moons --seed 7
+    backprop predict --model runs/moons --data points.csv --output preds.csv
+    backprop plot activations|architecture|history|boundary ...
+    backprop gradcheck --hidden 4,3 --activation tanh
+    backprop export --model runs/moons --format onnx
+    backprop tour --out out/chapter4
+
+A thin shell over the public API. Every expected failure — a bad argument, a missing file,
+an unknown column, a model that does not fit the data — prints one line
+``backprop: error: ...`` on stderr and exits with status 2; set ``BACKPROP_DEBUG=1`` to see
+the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import _cli_data as data
+
+EXIT_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line, like every other error."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(EXIT_ERROR, f"backprop: error: {message} (see '{self.prog} --help')\n")
+
+
+def _name(registry):
+    """An argument type resolving a registered name (any case, aliases allowed)."""
+
+    def resolve(text: str) -> str:
+        try:
+            return registry.canonical(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    resolve.__name__ = registry.family
+    return resolve
+
+
+def _data_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    from .datasets import NAMES
+
+    parser.add_argument("--data", required=required,
+                        help=f"a data set ({', '.join(NAMES)}) or a CSV file")
+    parser.add_argument("--target", help="the CSV column to predict")
+    parser.add_argument("--n-samples", type=data.positive_int,
+                        help="samples to generate (generated data sets only)")
+    parser.add_argument("--noise", type=data.nonnegative_float,
+                        help="noise level (generated data sets only)")
+    parser.add_argument("--seed", type=data.nonnegative_int, default=42,
+                        help="seed for data, split, initial weights and shuffling "
+                             "(default 42)")
+
+
+def _train_parser(sub) -> None:
+    from . import activations, initializers, losses, optimizers
+
+    p = sub.add_parser("train", help="train a network and save it with its figures",
+                       description="Train an MLP on a data set or CSV file; print train, "
+                                   "validation and test metrics; save the model, history, "
+                                   "configuration and figures into --out.")
+    _data_options(p)
+    p.add_argument("--hidden", type=data.hidden_sizes, default=[10, 10],
+                   help="hidden layer widths, comma-separated (default 10,10)")
+    p.add_argument("--activation", default="relu", type=_name(activations.ACTIVATIONS),
+                   metavar="NAME", help="hidden activation (default relu)")
+    p.add_argument("--output-activation", type=_name(activations.ACTIVATIONS), metavar="NAME",
+                   help="default: sigmoid (binary), softmax (classes), identity (regression)")
+    p.add_argument("--loss", type=_name(losses.LOSSES), metavar="NAME",
+                   help="default: binary_crossentropy, categorical_crossentropy or mse")
+    p.add_argument("--init", type=_name(initializers.INITIALIZERS), metavar="NAME",
+                   help="weight initialiser (default: He for ReLU-like, Xavier otherwise)")
+    p.add_argument("--optimizer", default="adam", type=_name(optimizers.OPTIMIZERS),
+                   metavar="NAME", help="default adam")
+    p.add_argument("--lr", type=data.positive_float, default=0.01,
+                   help="learning rate (default 0.01)")
+    p.add_argument("--epochs", type=data.positive_int, default=200, help="default 200")
+    p.add_argument("--batch-size", type=data.nonnegative_int, default=32,
+                   help="mini-batch size; 0 for full-batch gradient descent (default 32)")
+    p.add_argument("--l2", type=data.nonnegative_float, default=0.0,
+                   help="L2 penalty λ·Σ‖W‖² (default 0)")
+    p.add_argument("--dropout", type=data.fraction, default=0.0,
+                   help="dropout rate after each hidden layer (default 0)")
+    p.add_argument("--early-stopping", type=data.nonnegative_int, default=0, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better validation loss (0: off)")
+    p.add_argument("--test-size", type=data.fraction, default=0.2, help="default 0.2")
+    p.add_argument("--val-size", type=data.fraction, default=0.2, help="default 0.2")
+    p.add_argument("--scale", default="standard", choices=["standard", "minmax", "none"],
+                   help="input scaling fitted on the training rows (default standard)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--out", default="runs/model", help="output directory (default runs/model)")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run("_cli_train", "train"))
+
+
+def _model_parsers(sub) -> None:
+    p = sub.add_parser("evaluate", help="metrics of a saved model on a data set or CSV file")
+    p.add_argument("--model", required=True, help="directory written by 'backprop train'")
+    _data_options(p)
+    p.add_argument("--output", help="also write the metrics to this JSON file")
+    p.set_defaults(func=_run("_cli_train", "evaluate"))
+
+    p = sub.add_parser("predict", help="predicted class and probabilities for each row")
+    p.add_argument("--model", required=True, help="directory written by 'backprop train'")
+    _data_options(p)
+    p.add_argument("--output", required=True, help="CSV file to write")
+    p.set_defaults(func=_run("_cli_train", "predict"))
+
+    p = sub.add_parser("export", help="export a saved model to ONNX or TorchScript")
+    p.add_argument("--model", required=True, help="directory written by 'backprop train'")
+    p.add_argument("--format", required=True, choices=["onnx", "torch"])
+    p.add_argument("--output", help="file to write (default: model.onnx / model.pt beside "
+                                    "the model)")
+    p.set_defaults(func=_run("_cli_tools", "export"))
+
+
+def _tool_parsers(sub) -> None:
+    from . import activations, losses
+
+    p = sub.add_parser("plot", help="draw activations, an architecture, a history or a "
+                                    "decision boundary")
+    p.add_argument("kind", choices=["activations", "architecture", "history", "boundary"])
+    p.add_argument("--model", help="directory written by 'backprop train'")
+    p.add_argument("--layers", type=data.hidden_sizes,
+                   help="layer widths for an untrained architecture, such as 2,4,3,1")
+    p.add_argument("--names", help="activations to draw, comma-separated (default: all)")
+    _data_options(p, required=False)
+    p.add_argument("--output", help="PNG file to write")
+    p.set_defaults(func=_run("_cli_tools", "plot"))
+
+    p = sub.add_parser("gradcheck", help="backpropagation against finite differences, "
+                                         "per parameter")
+    p.add_argument("--hidden", type=data.hidden_sizes, default=[4, 3],
+                   help="hidden layer widths (default 4,3)")
+    p.add_argument("--inputs", type=data.positive_int, default=2, help="default 2")
+    p.add_argument("--outputs", type=data.positive_int, default=1, help="default 1")
+    p.add_argument("--activation", default="tanh", type=_name(activations.ACTIVATIONS),
+                   metavar="NAME", help="hidden activation (default tanh)")
+    p.add_argument("--output-activation", type=_name(activations.ACTIVATIONS), metavar="NAME",
+                   help="default: follows the loss")
+    p.add_argument("--loss", default="mse", type=_name(losses.LOSSES), metavar="NAME",
+                   help="default mse")
+    p.add_argument("--samples", type=data.positive_int, default=8, help="default 8")
+    p.add_argument("--seed", type=data.nonnegative_int, default=0, help="default 0")
+    p.add_argument("--tolerance", type=data.positive_float, default=1e-6,
+                   help="largest relative error that passes (default 1e-6)")
+    p.set_defaults(func=_run("_cli_tools", "gradcheck"))
+
+    p = sub.add_parser("tour", help="re-run the whole chapter and write the report")
+    p.add_argument("--out", default="out/chapter4", help="output directory "
+                                                         "(default out/chapter4)")
+    p.set_defaults(func=_run("_cli_tools", "tour"))
+
+
+def _run(module: str, name: str):
+    """The command function, imported only when that command runs."""
+
+    def call(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f".{module}", __package__), name)(args)
+
+    call.__name__ = name
+    return call
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="backprop", description="Multi-layer perceptrons made visible, "
+                                                   "verified and fast.")
+    parser.add_argument("--version", action="version", version=f"backprop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _train_parser(sub)
+    _model_parsers(sub)
+    _tool_parsers(sub)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.errno is not None and exc.filename:
+        return f"file not found: {exc.filename}"
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 success, 1 check failed, 2 error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("backprop: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, KeyError, ImportError, RuntimeError) as exc:
+        # ModelFileError is a ValueError, TrainingDiverged a RuntimeError, a missing file an
+        # OSError: the user's input is at fault, so one line says what and no traceback.
+        if os.environ.get("BACKPROP_DEBUG"):
+            raise
+        print(f"backprop: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
