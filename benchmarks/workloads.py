@@ -155,24 +155,26 @@ def run_torch(spec: Spec, data: Data, seed: int = 0):
 
 # -- the matmul roofline ---------------------------------------------------------------------
 
-def matmul_roofline(sizes: list[int], n: int, batch_size: int) -> float:
+def matmul_roofline(sizes: list[int], X: np.ndarray, batch_size: int) -> float:
     """Seconds NumPy's float32 matmul needs for exactly the products of one training epoch.
 
-    Per batch: one forward product per layer (a⁽ˡ⁻¹⁾W⁽ˡ⁾), one weight-gradient product per
-    layer (a⁽ˡ⁻¹⁾ᵀδ⁽ˡ⁾) and one input-gradient product per layer but the first (δ⁽ˡ⁾W⁽ˡ⁾ᵀ).
+    Per batch of X: one forward product per layer (a⁽ˡ⁻¹⁾W⁽ˡ⁾), one weight-gradient product
+    per layer (a⁽ˡ⁻¹⁾ᵀδ⁽ˡ⁾) and one input-gradient product per layer but the first
+    (δ⁽ˡ⁾W⁽ˡ⁾ᵀ). Nothing else: no bias, activation, loss, shuffling or update.
     """
     rng = np.random.default_rng(0)
-    weights = [rng.standard_normal((i, o), dtype=np.float32) for i, o in zip(sizes, sizes[1:])]
-    acts = [rng.standard_normal((batch_size, s), dtype=np.float32) for s in sizes]
-    outs = [np.empty((batch_size, s), dtype=np.float32) for s in sizes]
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    weights = [rng.standard_normal((i, o), dtype=np.float32) * np.float32(1 / np.sqrt(i))
+               for i, o in zip(sizes, sizes[1:])]
     grads = [np.empty_like(w) for w in weights]
-    n_batches = -(-n // batch_size)
     start = time.perf_counter()
-    for _ in range(n_batches):
-        for k, w in enumerate(weights):
-            np.matmul(acts[k], w, out=outs[k + 1])
+    for s in range(0, X.shape[0], batch_size):
+        acts = [X[s:s + batch_size]]
+        for w in weights:
+            acts.append(np.dot(acts[-1], w))
+        delta = acts[-1]
         for k in reversed(range(len(weights))):
-            np.matmul(acts[k].T, acts[k + 1], out=grads[k])
+            np.dot(acts[k].T, delta, out=grads[k])
             if k > 0:
-                np.matmul(acts[k + 1], weights[k].T, out=outs[k])
+                delta = np.dot(delta, weights[k].T)
     return time.perf_counter() - start

@@ -397,3 +397,20 @@ def test_divergence_stops_with_a_clear_error_and_finite_weights(moons, output, l
     finite = [w for w in steps.weights if np.all(np.isfinite(w))]
     np.testing.assert_array_equal(weights, finite[-1])
     np.testing.assert_array_equal(weights, epochs.weights[-1])
+
+
+def test_pickle_and_deepcopy_keep_parameters_as_views_of_one_buffer():
+    import copy
+    import pickle
+
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = bp.MLP([3, 4, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    model.fit(X, y, loss="binary_crossentropy", optimizer=bp.Adam(lr=0.01), epochs=3)
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert np.shares_memory(clone.weights[0], clone.flat_param.value)
+        np.testing.assert_array_equal(clone.predict(X), model.predict(X))
+        # Training the clone and the original further gives the same weights (moments kept).
+        clone.fit(X, y, loss="binary_crossentropy", optimizer=clone.optimizer, epochs=2)
+    model.fit(X, y, loss="binary_crossentropy", optimizer=model.optimizer, epochs=2)
+    np.testing.assert_array_equal(clone.get_flat_weights(), model.get_flat_weights())

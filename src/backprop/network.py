@@ -99,6 +99,27 @@ class Sequential:
         self._n_weight_values = sum(p.value.size for p in weights)
         #: one Param spanning every parameter, for whole-model optimiser updates
         self.flat_param = Param("all", self._flat_value, self._flat_grad)
+        self._named_params: list[Param] | None = None
+
+    # Pickle and deepcopy store each layer's parameter views as separate arrays; relink them
+    # into one flat buffer on the way back in, carrying the optimiser's moments along.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_named_params"] = None
+        if self.optimizer is not None:
+            state["_flat_optimizer_state"] = self.optimizer.state_arrays(self.flat_param)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        saved = state.pop("_flat_optimizer_state", None)
+        self.__dict__.update(state)
+        self._pack_parameters()
+        if self.optimizer is not None:
+            iterations = self.optimizer.iterations
+            self.optimizer.reset()
+            if saved:
+                self.optimizer.load_state_arrays(self.flat_param, saved)
+            self.optimizer.iterations = iterations
 
     @property
     def weight_block(self) -> np.ndarray:
@@ -115,7 +136,7 @@ class Sequential:
         The same ``Param`` objects on every call: optimisers keep their state per ``Param``,
         so ``opt.step(model.parameters())`` in a loop must see the same objects each step.
         """
-        if getattr(self, "_named_params", None) is None:
+        if self._named_params is None:
             self._named_params = [
                 Param(f"dense_{k}.{p.name}", p.value, p.grad)
                 for k, layer in enumerate(self.dense_layers, start=1)
