@@ -103,11 +103,47 @@ def test_resume_builds_the_checkpoint_optimizer_and_learning_rate(tmp_path):
     returned, epoch = restore_checkpoint(resumed, ckpt.last_path, bp.Adam())
     assert epoch == 3 and isinstance(returned, bp.SGD)
     assert returned.lr == 0.05 and returned.momentum == 0.9 and returned.nesterov
-    step = bp.StepDecay(2, 0.5)
-    step.base_lr = 0.1  # a schedule is a callback: it keeps its own starting rate
-    resumed.fit(X, y, optimizer="sgd", epochs=6, resume_from=ckpt.last_path, callbacks=[step],
-                **FIT)
+    # The same callbacks in the same places: the schedule gets back its starting rate (0.1)
+    # from the checkpoint, not the decayed rate the optimiser resumes with.
+    resumed.fit(X, y, optimizer="sgd", epochs=6, resume_from=ckpt.last_path,
+                callbacks=[bp.ModelCheckpoint(tmp_path / "r.safetensors", monitor="loss"),
+                           bp.StepDecay(2, 0.5)], **FIT)
     np.testing.assert_array_equal(resumed.get_flat_weights(), single.get_flat_weights())
+
+
+def test_early_stopping_and_plateau_state_survive_a_resume(tmp_path):
+    X, y = _resume_data()
+
+    def callbacks(path):
+        return [bp.ModelCheckpoint(path, monitor="val_loss"),
+                bp.EarlyStopping(patience=2, min_delta=1e-3, restore_best_weights=True),
+                bp.ReduceLROnPlateau(factor=0.5, patience=1, min_delta=1e-3)]
+
+    single = _fresh()
+    whole = single.fit(X, y, optimizer=bp.Adam(lr=0.05), epochs=40,
+                       callbacks=callbacks(tmp_path / "s.safetensors"), **FIT)
+    assert whole.stopped_early and len(whole.epoch) > 8  # the test needs a late stop
+
+    first = _fresh()
+    first.fit(X, y, optimizer=bp.Adam(lr=0.05), epochs=6,
+              callbacks=callbacks(tmp_path / "c.safetensors"), **FIT)
+    resumed = _fresh()
+    rest = resumed.fit(X, y, optimizer="adam", epochs=40, resume_from=tmp_path / "c.safetensors",
+                       callbacks=callbacks(tmp_path / "r.safetensors"), **FIT)
+    assert rest.epoch == whole.epoch[6:] and rest.stopped_early
+    assert rest.history["lr"] == whole.history["lr"][6:]
+    np.testing.assert_array_equal(resumed.get_flat_weights(), single.get_flat_weights())
+
+
+def test_a_callback_missing_on_resume_is_reported(tmp_path):
+    X, y = _resume_data()
+    first = _fresh()
+    first.fit(X, y, optimizer=bp.Adam(lr=0.05), epochs=2, **FIT,
+              callbacks=[bp.ModelCheckpoint(tmp_path / "c.safetensors", monitor="loss"),
+                         bp.StepDecay(2, 0.5)])
+    with pytest.warns(RuntimeWarning, match="StepDecay at position 1"):
+        _fresh().fit(X, y, optimizer="adam", epochs=3, resume_from=tmp_path / "c.safetensors",
+                     **FIT)
 
 
 def test_optimizer_with_the_checkpoint_settings_receives_the_state(tmp_path):

@@ -36,6 +36,7 @@ from ._io_format import (
     read_safetensors,
 )
 from ._io_model import (
+    CALLBACK_PREFIX,
     OPTIMIZER_PREFIX,
     check_format,
     decode_model,
@@ -73,6 +74,18 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
             tensors[OPTIMIZER_PREFIX + key] = value.astype(model.dtype, copy=True)
         else:
             scalars[key] = _jsonable(value)
+    callbacks = []
+    for index, cb in enumerate(getattr(model, "_callbacks", None) or []):
+        state = cb.get_state()
+        if not state:
+            continue
+        numbers = {}
+        for key, value in state.items():
+            if isinstance(value, np.ndarray):
+                tensors[f"{CALLBACK_PREFIX}{index}.{key}"] = value.astype(model.dtype, copy=True)
+            else:
+                numbers[key] = _jsonable(value)
+        callbacks.append({"index": index, "class": type(cb).__name__, "state": numbers})
     meta = model_metadata(model, kind="checkpoint",
                           scaler=getattr(model, "scaler", None),
                           classes=getattr(model, "classes_", None),
@@ -85,6 +98,7 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
         "rng_state": _jsonable(model.rng.bit_generator.state),
         "monitor": monitor,
         "best": best if best is not None and math.isfinite(best) else None,
+        "callbacks": callbacks,
     }, "the checkpoint state")
     return encode_safetensors(tensors, meta)
 
@@ -318,6 +332,7 @@ def restore_checkpoint(model: Any, path: str | os.PathLike,
                                            f"{DTYPE_CODES[tensor.dtype]} {tensor.shape}")
             arrays[name[len(OPTIMIZER_PREFIX):]] = tensor
     bit_generator = _bit_generator(info["rng_state"], path)
+    callback_states = _callback_states(info, tensors, size, model.dtype, path)
 
     both = sorted(set(info["optimizer_scalars"]) & set(arrays))
     if both:
@@ -344,5 +359,36 @@ def restore_checkpoint(model: Any, path: str | os.PathLike,
             setattr(model, attr, getattr(saved, attr))
     model._resumed_checkpoint = {"optimizer": target, "iterations": target.iterations,
                                  "monitor": info.get("monitor"), "best": info.get("best"),
-                                 "epoch": info["epoch"]}
+                                 "epoch": info["epoch"], "callbacks": callback_states}
     return target, info["epoch"]
+
+
+def _callback_states(info: dict[str, Any], tensors: dict[str, np.ndarray], size: int,
+                     dtype: np.dtype, path: Any) -> list[dict[str, Any]]:
+    """Validated callback states: numbers or null, and 1-D arrays of the model's size."""
+    entries = info.get("callbacks", [])
+    if not isinstance(entries, list):
+        raise ModelFileError(path, "checkpoint callbacks must be a list")
+    states = []
+    for entry in entries:
+        if not (isinstance(entry, dict) and isinstance(entry.get("index"), int)
+                and not isinstance(entry.get("index"), bool) and entry["index"] >= 0
+                and isinstance(entry.get("class"), str) and isinstance(entry.get("state"), dict)
+                and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                        for v in entry["state"].values())):
+            raise ModelFileError(path, "each checkpoint callback entry must hold an index, a "
+                                       "class name and a state of numbers")
+        states.append({"index": entry["index"], "class": entry["class"],
+                       "state": dict(entry["state"])})
+    by_index = {s["index"]: s for s in states}
+    for name, tensor in tensors.items():
+        if not name.startswith(CALLBACK_PREFIX):
+            continue
+        index_text, _, key = name[len(CALLBACK_PREFIX):].partition(".")
+        if not index_text.isdigit() or int(index_text) not in by_index or not key:
+            raise ModelFileError(path, f"callback tensor {name!r} has no callback entry")
+        if tensor.shape != (size,) or tensor.dtype != dtype:
+            raise ModelFileError(path, f"callback tensor {name!r} must have shape ({size},) "
+                                       f"and the model's dtype; got {tensor.shape}")
+        by_index[int(index_text)]["state"][key] = tensor
+    return states

@@ -32,6 +32,7 @@ FORMAT_VERSION = 1
 #: a sanity bound on layers (far above any real MLP) so a config cannot make us build millions
 MAX_LAYERS = 10_000
 OPTIMIZER_PREFIX = "optimizer."
+CALLBACK_PREFIX = "callback."
 
 
 def library_version() -> str:
@@ -193,7 +194,8 @@ def decode_model(tensors: dict[str, np.ndarray], meta: dict[str, str], path: Any
         raise ModelFileError(path, f"model dtype {dtype_name!r:.40} is not float32 or float64")
     dtype = np.dtype(dtype_name)
     shapes = expected_shapes(config, path)
-    params = {n: t for n, t in tensors.items() if not n.startswith(OPTIMIZER_PREFIX)}
+    params = {n: t for n, t in tensors.items()
+              if not n.startswith((OPTIMIZER_PREFIX, CALLBACK_PREFIX))}
     extra = sorted(set(tensors) - set(params)) if kind == "model" else []
     missing, unexpected = sorted(set(shapes) - set(params)), sorted(set(params) - set(shapes))
     if missing or unexpected or extra:

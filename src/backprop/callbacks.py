@@ -31,6 +31,14 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None: ...
     def on_train_end(self, logs: dict[str, Any]) -> None: ...
 
+    def get_state(self) -> dict[str, Any]:
+        """What this callback must carry across a checkpoint and resume: numbers, None or
+        1-D arrays. Empty for a callback without memory."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Take back a ``get_state()`` result (called after ``on_train_begin`` on resume)."""
+
     def uses_batch_hooks(self) -> bool:
         cls = type(self)
         return (cls.on_batch_begin is not Callback.on_batch_begin
@@ -155,6 +163,19 @@ class EarlyStopping(_MonitorMixin, Callback):
         if self.wait > self.patience:
             self.stopped_epoch = epoch
             self.model.stop_training = True
+
+    def get_state(self):
+        return {"best": self.best if math.isfinite(self.best) else None, "wait": self.wait,
+                "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+
+    def set_state(self, state):
+        best = state.get("best")
+        if best is not None:
+            self.best = float(best)
+        self.wait = int(state.get("wait", 0))
+        self.best_epoch = state.get("best_epoch")
+        if state.get("best_weights") is not None:
+            self.best_weights = np.array(state["best_weights"], dtype=self.model.dtype)
 
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_weights is not None:

@@ -20,6 +20,12 @@ class _EpochSchedule(Callback):
     def on_epoch_begin(self, epoch, logs):
         self.model.optimizer.lr = self.rate(epoch)
 
+    def get_state(self):
+        return {"base_lr": self.base_lr}
+
+    def set_state(self, state):
+        self.base_lr = float(state["base_lr"])
+
     def rate(self, epoch: int) -> float:
         raise NotImplementedError
 
@@ -74,6 +80,14 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         self._check_monitor_available(self.model)
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
+
+    def get_state(self):
+        return {"best": self.best if math.isfinite(self.best) else None, "wait": self.wait}
+
+    def set_state(self, state):
+        if state.get("best") is not None:
+            self.best = float(state["best"])
+        self.wait = int(state.get("wait", 0))
 
     def on_epoch_end(self, epoch, logs):
         current = logs[self.monitor]

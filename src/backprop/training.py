@@ -94,8 +94,9 @@ def fit(
     resume_from : str or Path, optional
         A checkpoint written by ``ModelCheckpoint``: restores weights, optimiser state,
         random state and the epoch, and continues as if never interrupted. With
-        ``validation_split`` the model needs an integer seed (the split is drawn from it);
-        callbacks start afresh (EarlyStopping's patience, a schedule's starting rate).
+        ``validation_split`` the model needs an integer seed (the split is drawn from it).
+        Pass the same callbacks in the same order: each gets back its saved state
+        (EarlyStopping's best value and weights, a schedule's starting rate).
 
     Returns
     -------
@@ -165,7 +166,10 @@ def fit(
     model.stop_training = False
     model._has_validation = X_val is not None
     history = History()
-    all_callbacks = [history, *check_callbacks(callbacks)]
+    user_callbacks = check_callbacks(callbacks)
+    # ModelCheckpoint saves the state of these (by position) for an exact resume.
+    model._callbacks = user_callbacks
+    all_callbacks = [history, *user_callbacks]
     if verbose:
         all_callbacks.append(ProgressBar())
     for cb in all_callbacks:
@@ -181,6 +185,8 @@ def fit(
         for cb in all_callbacks:
             cb.on_train_begin({"epochs": epochs - initial_epoch})
             started.append(cb)
+        if resume_from is not None:
+            _restore_callback_states(model, user_callbacks)
         # Overflow on the way to a divergence is reported by TrainingDiverged, with advice,
         # rather than by a stream of NumPy warnings.
         with np.errstate(over="ignore", invalid="ignore"):
@@ -194,6 +200,21 @@ def fit(
             cb.on_train_end({})
     history.stopped_early = model.stop_training and not history.interrupted
     return history
+
+
+def _restore_callback_states(model: Any, callbacks: list[Callback]) -> None:
+    """Give each callback the state saved in the checkpoint by the callback at its position."""
+    import warnings
+
+    saved = (getattr(model, "_resumed_checkpoint", None) or {}).get("callbacks") or []
+    for entry in saved:
+        index, name = entry["index"], entry["class"]
+        if index < len(callbacks) and type(callbacks[index]).__name__ == name:
+            callbacks[index].set_state(entry["state"])
+        else:
+            warnings.warn(f"the checkpoint holds the state of a {name} at position {index} of "
+                          "callbacks=, but this fit has no such callback there: it starts "
+                          "afresh", RuntimeWarning, stacklevel=3)
 
 
 def _check_sample_weight(sample_weight: Any, n: int, dtype: Any) -> np.ndarray:
