@@ -293,9 +293,11 @@ class _Loop:
         bs = self.batch_size
         self.batches = [None] if self.full_batch else [slice(s, s + bs) for s in range(0, n, bs)]
         self.params = [model.flat_param]
-        if self.shuffle:
-            self.X_shuffled, self.T_shuffled = np.empty_like(X), np.empty_like(T)
-            self.W_shuffled = None if W is None else np.empty_like(W)
+        if self.shuffle:  # reused buffers that each shuffled batch is gathered into
+            bs = self.batch_size
+            self.X_batch = np.empty((bs, X.shape[1]), dtype=X.dtype)
+            self.T_batch = np.empty((bs, T.shape[1]), dtype=T.dtype)
+            self.W_batch = None if W is None else np.empty((bs, 1), dtype=W.dtype)
         self.l2 = l2
         self.track_accuracy = "accuracy" in metric_names
         self.multiclass = T.shape[1] > 1 and bool(np.all(T.sum(axis=1) == 1))
@@ -360,16 +362,9 @@ class _Loop:
     def _run_epoch(self, epoch, history, last_good, last_loss):
         model, loss_fn, opt, params = self.model, self.loss_fn, self.opt, self.params
         X, T, W = self.X, self.T, self.W
-        if self.shuffle:
-            # One gather per epoch into reused buffers; batches are then views. mode="clip"
-            # (a permutation is always in range) lets take write straight into `out`
-            # instead of buffering, about 3x faster on large X.
+        shuffle = self.shuffle
+        if shuffle:
             order = model.rng.permutation(X.shape[0])
-            np.take(X, order, axis=0, out=self.X_shuffled, mode="clip")
-            np.take(T, order, axis=0, out=self.T_shuffled, mode="clip")
-            X, T = self.X_shuffled, self.T_shuffled
-            if W is not None:
-                W = np.take(W, order, axis=0, out=self.W_shuffled, mode="clip")
         l2 = self.l2
         if l2:
             weights, weight_grads = model.weight_block, model.weight_grad_block
@@ -379,6 +374,16 @@ class _Loop:
         for batch, rows in enumerate(self.batches):
             if rows is None:  # full batch
                 Xb, Tb, Wb = X, T, W
+            elif shuffle:
+                # Gather this batch's rows into the reused buffers, where the first matrix
+                # product finds them still in cache. mode="clip" (a permutation is always in
+                # range) lets take write straight into `out` instead of buffering a copy.
+                picked = order[rows]
+                m = picked.shape[0]
+                Xb = np.take(X, picked, axis=0, out=self.X_batch[:m], mode="clip")
+                Tb = np.take(T, picked, axis=0, out=self.T_batch[:m], mode="clip")
+                Wb = None if W is None else np.take(W, picked, axis=0, out=self.W_batch[:m],
+                                                    mode="clip")
             else:
                 Xb, Tb = X[rows], T[rows]
                 Wb = None if W is None else W[rows]
