@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn_helpers
 from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
@@ -20,6 +21,7 @@ from sklearn.neural_network import MLPRegressor as SkRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn_helpers import quiet_fit, regression_data
 
 import backprop as bp
 from backprop._sklearn_training import sklearn_initialize
@@ -67,22 +69,8 @@ def test_sklearn_estimator_checks(estimator, check):
 
 @pytest.fixture(scope="module")
 def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+    return sklearn_helpers.standardised_iris()
 
-
-def regression_data(n=120, outputs=1, seed=0):
-    gen = np.random.default_rng(seed)
-    X = gen.normal(size=(n, 4))
-    Y = np.column_stack([np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.5 * k * X[:, 3]
-                         for k in range(outputs)])
-    return X, (Y[:, 0] if outputs == 1 else Y)
-
-
-def quiet_fit(est, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kwargs)
 
 
 # -- same maths as scikit-learn --------------------------------------------------------------

@@ -3,45 +3,26 @@ weights, our extras and parameter validation."""
 
 from __future__ import annotations
 
-import sys
-import warnings
-from pathlib import Path
-
 import numpy as np
 import pytest
+import sklearn_helpers
 from sklearn.base import clone
-from sklearn.datasets import load_iris, make_classification, make_multilabel_classification
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn_helpers import quiet_fit, regression_data
 
 import backprop as bp
 from backprop.sklearn import InvalidParameterError, MLPClassifier, MLPRegressor
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
 
 # -- data ----------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def iris():
-    X, y = load_iris(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
+    return sklearn_helpers.standardised_iris()
 
-
-def regression_data(n=120, outputs=1, seed=0):
-    gen = np.random.default_rng(seed)
-    X = gen.normal(size=(n, 4))
-    Y = np.column_stack([np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + 0.5 * k * X[:, 3]
-                         for k in range(outputs)])
-    return X, (Y[:, 0] if outputs == 1 else Y)
-
-
-def quiet_fit(est, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kwargs)
 
 
 # -- fitted attributes and the three kinds of classification ---------------------------------

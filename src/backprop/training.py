@@ -167,7 +167,8 @@ def fit(
     model._has_validation = X_val is not None
     history = History()
     user_callbacks = check_callbacks(callbacks)
-    # ModelCheckpoint saves the state of these (by position) for an exact resume.
+    # While training, ModelCheckpoint saves the state of these (by position) for an exact
+    # resume.
     model._callbacks = user_callbacks
     all_callbacks = [history, *user_callbacks]
     if verbose:
@@ -198,6 +199,7 @@ def fit(
         loop.record_norms(history)
         for cb in started:
             cb.on_train_end({})
+        model._callbacks = []  # needed only while training; the model must not hold them
     history.stopped_early = model.stop_training and not history.interrupted
     return history
 
