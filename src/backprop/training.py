@@ -26,7 +26,8 @@ METRICS = ("accuracy",)
 
 
 class TrainingDiverged(RuntimeError):
-    """Raised when the loss or the weights become NaN or infinite.
+    """Raised when the loss or the weights become NaN or infinite, or the weights' norm
+    grows a thousandfold in one epoch.
 
     The model is left at the weights it had at the end of the last epoch that finished with
     finite values; ``history`` holds the epochs that completed.
@@ -328,6 +329,8 @@ class _Loop:
         flat = model.flat_param.value
         last_good = flat.copy()
         last_loss = math.nan
+        weights = model.weight_block
+        last_weight_sq = float(np.dot(weights, weights))
         for epoch in range(first_epoch, epochs):
             logs: dict[str, Any] = {}
             for cb in self.epoch_begin_callbacks:
@@ -337,7 +340,17 @@ class _Loop:
             # Squares of finite weights can overflow too (float32 beyond ~1.8e19): only a
             # weight that is itself NaN/inf counts, else the next loss reports the blow-up.
             if not math.isfinite(self._square_norms()) and not np.isfinite(flat).all():
-                self._diverged(epoch, history, last_good, last_loss, "the weights")
+                self._diverged(epoch, history, last_good, last_loss,
+                               "the weights became NaN or infinite")
+            # A learning rate far too large can also throw the weights into saturation,
+            # where the loss stays finite: a thousandfold jump of ‖W‖ in one epoch is
+            # divergence as surely as a NaN.
+            weight_sq = sum(self.weight_sq[-1].tolist())
+            if weight_sq > 1e6 * max(last_weight_sq, 1.0):
+                self._diverged(epoch, history, last_good, last_loss,
+                               f"the weights exploded (‖W‖ went from {last_weight_sq ** 0.5:.3g}"
+                               f" to {weight_sq ** 0.5:.3g} in one epoch)")
+            last_weight_sq = weight_sq
             logs["loss"] = epoch_loss
             if self.track_accuracy:
                 logs["accuracy"] = correct / self.accuracy_denominator
@@ -399,7 +412,8 @@ class _Loop:
                 batch_loss += l2 * float(np.dot(weights, weights))
                 weight_grads += (2 * l2) * weights
             if not math.isfinite(batch_loss):
-                self._diverged(epoch, history, last_good, last_loss, "the loss")
+                self._diverged(epoch, history, last_good, last_loss,
+                               "the loss became NaN or infinite")
             total_loss += batch_loss * Xb.shape[0]
             opt.step(params)
             if batch_callbacks:
@@ -434,7 +448,7 @@ class _Loop:
         kept = (f"the weights from the end of epoch {epoch} (loss {last_loss:.6g})"
                 if epoch > 0 and math.isfinite(last_loss) else "the weights it started with")
         raise TrainingDiverged(
-            f"training diverged in epoch {epoch + 1}: {what} became NaN or infinite. "
+            f"training diverged in epoch {epoch + 1}: {what}. "
             f"The model keeps {kept}. Try a smaller learning rate (now lr={self.opt.lr:g}), "
             "gradient clipping (clipnorm=1.0), or standardised inputs.",
             epoch=epoch,
