@@ -68,6 +68,14 @@ def gradcheck(
     GradcheckResult
         ``{"dense_1.W": 3.1e-10, "dense_1.b": ..., ...}``.
 
+    Notes
+    -----
+    Where a pre-activation sits exactly on a kink (relu at 0 — for instance zero biases
+    behind a layer whose units are all off for some sample), backprop uses the subgradient
+    (0 for relu, as PyTorch) while a central difference averages the two one-sided slopes;
+    the check then reports a large error for a correct gradient. Nudge the biases off zero
+    (or the inputs) before checking such a network.
+
     Examples
     --------
     >>> import backprop as bp, numpy as np
