@@ -240,9 +240,9 @@ def _finite_difference(f, theta: np.ndarray, eps: float = 1e-5) -> np.ndarray:
 
 
 def _flat_grads(grads) -> np.ndarray:
-    """[(dW, db), ...] in the model's flat order: all weights first, then all biases."""
-    return np.concatenate([dW.ravel() for dW, _ in grads]
-                          + [db.ravel() for _, db in grads if db is not None])
+    """[(dW, db), ...] in the model's flat order: layer by layer, W then b."""
+    return np.concatenate([part.ravel() for dW, db in grads
+                           for part in (dW, db) if part is not None])
 
 
 def test_dropout_gradient_with_a_fixed_mask(rng):

@@ -244,7 +244,7 @@ def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.n
         value, _ = model.forward_backward(X, T, loss, weights)
         if l2:
             value += l2 * model.l2_penalty()
-            model.weight_grad_block[...] += (2 * l2) * model.weight_block
+            model.add_l2_gradient(l2)
         return float(value), flat_grad.astype(np.float64)
 
     curve: list[float] = []

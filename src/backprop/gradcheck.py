@@ -106,7 +106,7 @@ def gradcheck(
     a = probe.forward(X, training=False)
     probe.backward_from_output(a, T, loss_fn)
     if l2:
-        probe.weight_grad_block[...] += (2 * l2) * probe.weight_block
+        probe.add_l2_gradient(l2)
 
     measured = []
     for param in probe.parameters():

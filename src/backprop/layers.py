@@ -111,7 +111,10 @@ class Dense(Layer):
         self.keep_z = self.activation.needs_input
         self.W: Param | None = None
         self.b: Param | None = None
+        #: [W; b] as one (n_in + 1, n_out) block, when a network lays the parameters out so
+        self.Wb: Param | None = None
         self._x: np.ndarray | None = None
+        self._x_ones: np.ndarray | None = None
         self._z: np.ndarray | None = None
         self._a: np.ndarray | None = None
         self._ones_buffer: np.ndarray | None = None
@@ -138,18 +141,31 @@ class Dense(Layer):
         return self.n_out
 
     # -- computation ----------------------------------------------------------------------
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        """z = x @ W + b, a = g(z). x: (n, n_in) → a: (n, n_out)."""
+    def forward(
+        self, x: np.ndarray, training: bool = False, x_ones: np.ndarray | None = None
+    ) -> np.ndarray:
+        """z = x @ W + b, a = g(z). x: (n, n_in) → a: (n, n_out).
+
+        Parameters
+        ----------
+        x_ones : ndarray of shape (n, n_in + 1), optional
+            x with a column of ones appended; with it z = [x 1]·[W; b] is one product
+            (in a network, whose parameter layout provides the block [W; b]).
+        """
         if self.W is None:
             raise RuntimeError("Dense layer is not built; call layer.build(seed) or use it in "
                                "a Sequential/MLP")
         # np.dot: the same product as @ for 2-D arrays, with less call overhead on small ones
-        z = np.dot(x, self.W.value)
-        if self.b is not None:
-            z += self.b.value
+        if x_ones is not None and self.Wb is not None:
+            z = np.dot(x_ones, self.Wb.value)
+        else:
+            x_ones = None
+            z = np.dot(x, self.W.value)
+            if self.b is not None:
+                z += self.b.value
         keep_z = self.keep_z
         a = self.activation.forward(z, out=None if keep_z else z)
-        self._x, self._z, self._a = x, (z if keep_z else None), a
+        self._x, self._x_ones, self._z, self._a = x, x_ones, (z if keep_z else None), a
         return a
 
     def backward(
@@ -163,10 +179,15 @@ class Dense(Layer):
         if self._x is None:
             raise RuntimeError("backward called before forward on this Dense layer")
         delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
-        np.dot(self._x.T, delta, out=self.W.grad)
-        if self.b is not None:
-            # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on narrow δ.
-            np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
+        if self._x_ones is not None:
+            # [x 1]ᵀ·δ: the rows of ∂L/∂W and, last, ∂L/∂b = Σₙ δ, in one product.
+            np.dot(self._x_ones.T, delta, out=self.Wb.grad)
+        else:
+            np.dot(self._x.T, delta, out=self.W.grad)
+            if self.b is not None:
+                # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on
+                # narrow δ.
+                np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
         if not need_input_grad:
             return None
         return np.dot(delta, self.W.value.T)

@@ -79,27 +79,53 @@ class Sequential:
 
     # -- parameter storage ----------------------------------------------------------------
     def _pack_parameters(self) -> None:
-        weights = [layer.W for layer in self.dense_layers]
-        biases = [layer.b for layer in self.dense_layers if layer.b is not None]
-        params = weights + biases
-        total = sum(p.value.size for p in params)
+        # Layer by layer, a Dense layer's W (n_in, n_out) and b (n_out,) are the rows of one
+        # block [W; b] of shape (n_in + 1, n_out): given its input with a column of ones
+        # appended (the training data, see with_ones_column), one matrix product computes
+        # x·W + b, and one product in backward gives ∂L/∂W and ∂L/∂b = Σδ together.
+        dense = self.dense_layers
+        total = sum(p.value.size for layer in dense for p in layer.params())
         # Values and gradients share one buffer, so a single reduction can report the norms
         # of every layer's weights and gradients at once (see training._Loop).
         self._storage = np.zeros(2 * total, dtype=self.dtype)
         self._flat_value = self._storage[:total]
         self._flat_grad = self._storage[total:]
+        #: (start, stop, is_weight) of each W and b in the flat parameter vector
+        self.segments: list[tuple[int, int, bool]] = []
         offset = 0
-        for p in params:
-            size = p.value.size
-            value = self._flat_value[offset : offset + size].reshape(p.value.shape)
-            value[...] = p.value
-            p.value = value
-            p.grad = self._flat_grad[offset : offset + size].reshape(p.value.shape)
+        for layer in dense:
+            rows = layer.n_in + (1 if layer.b is not None else 0)
+            size = rows * layer.n_out
+            block = self._flat_value[offset : offset + size].reshape(rows, layer.n_out)
+            grad_block = self._flat_grad[offset : offset + size].reshape(rows, layer.n_out)
+            block[: layer.n_in] = layer.W.value
+            layer.W.value, layer.W.grad = block[: layer.n_in], grad_block[: layer.n_in]
+            self.segments.append((offset, offset + layer.W.value.size, True))
+            if layer.b is not None:
+                block[layer.n_in] = layer.b.value
+                layer.b.value, layer.b.grad = block[layer.n_in], grad_block[layer.n_in]
+                layer.Wb = Param("Wb", block, grad_block)
+                self.segments.append((offset + layer.W.value.size, offset + size, False))
             offset += size
-        self._n_weight_values = sum(p.value.size for p in weights)
         #: one Param spanning every parameter, for whole-model optimiser updates
         self.flat_param = Param("all", self._flat_value, self._flat_grad)
         self._named_params: list[Param] | None = None
+    def with_ones_column(self, X: np.ndarray) -> np.ndarray | None:
+        """X (n, n_features) copied into a fresh (n, n_features + 1) array ending in ones, as
+        the first layer reads it (None when the first layer has no bias).
+
+        Training builds it once per fit (or gathers each shuffled batch into one), so the
+        first layer's bias costs nothing in its products. Hidden layers keep z = a·W + b:
+        writing their activations into such a buffer would make every elementwise operation
+        strided, which costs more than the bias add it saves.
+        """
+        first = self.layers[0]
+        if not isinstance(first, Dense) or first.b is None:
+            return None
+        out = np.empty((X.shape[0], X.shape[1] + 1), dtype=self.dtype)
+        out[:, :-1] = X
+        out[:, -1] = 1
+        return out
 
     # Pickle and deepcopy store each layer's parameter views as separate arrays; relink them
     # into one flat buffer on the way back in, carrying the optimiser's moments along.
@@ -120,15 +146,6 @@ class Sequential:
             if saved:
                 self.optimizer.load_state_arrays(self.flat_param, saved)
             self.optimizer.iterations = iterations
-
-    @property
-    def weight_block(self) -> np.ndarray:
-        """All weights (no biases) as one contiguous 1-D view."""
-        return self._flat_value[: self._n_weight_values]
-
-    @property
-    def weight_grad_block(self) -> np.ndarray:
-        return self._flat_grad[: self._n_weight_values]
 
     def parameters(self) -> list[Param]:
         """Every ``Param`` in layer order, named ``dense_<k>.W`` / ``dense_<k>.b`` (k from 1).
@@ -155,7 +172,7 @@ class Sequential:
         return [layer.b.value if layer.b is not None else None for layer in self.dense_layers]
 
     def get_flat_weights(self) -> np.ndarray:
-        """A copy of every parameter as one 1-D array (weights first, then biases)."""
+        """A copy of every parameter as one 1-D array, layer by layer: W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ..."""
         return self._flat_value.copy()
 
     def set_flat_weights(self, values: np.ndarray) -> None:
@@ -182,10 +199,20 @@ class Sequential:
         return self.dense_layers[-1].activation
 
     # -- forward and backward -------------------------------------------------------------
-    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾."""
-        a = X
-        for layer in self.layers:
+    def forward(
+        self, X: np.ndarray, training: bool = False, X_ones: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾.
+
+        ``X_ones``, if given, is X with a column of ones appended (``with_ones_column``):
+        the first layer then computes [X 1]·[W; b] as one product.
+        """
+        layers = self.layers
+        if X_ones is None:
+            a = layers[0].forward(X, training)
+        else:
+            a = layers[0].forward(X, training, x_ones=X_ones)
+        for layer in layers[1:]:
             a = layer.forward(a, training)
         return a
 
@@ -208,13 +235,14 @@ class Sequential:
         self._backward(grad, through)
 
     def forward_backward(
-        self, X: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
+        self, X: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None,
+        X_ones: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
         """One training pass on validated arrays: forward (training mode), loss, backward.
 
         Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ.
         """
-        a = self.forward(X, training=True)
+        a = self.forward(X, training=True, X_ones=X_ones)
         last = self.dense_layers[-1]
         if weights is None and loss.fuses_with == last.activation.name:
             value, grad = loss.fused_value_and_gradient(a, T, last._z)
@@ -247,8 +275,12 @@ class Sequential:
 
     def l2_penalty(self) -> float:
         """Σ‖W‖² over all weight matrices (biases excluded)."""
-        block = self.weight_block
-        return float(np.dot(block, block))
+        return sum(float(np.vdot(layer.W.value, layer.W.value)) for layer in self.dense_layers)
+
+    def add_l2_gradient(self, l2: float) -> None:
+        """Add ∂(λΣ‖W‖²)/∂W = 2λW to every weight gradient."""
+        for layer in self.dense_layers:
+            layer.W.grad += (2 * l2) * layer.W.value
 
     def loss_and_gradients(
         self, X: Any, y: Any, loss: Any = "mse", l2: float = 0.0
@@ -284,7 +316,7 @@ class Sequential:
         self.backward_from_output(a, T, loss)
         if l2:
             value += l2 * self.l2_penalty()
-            self.weight_grad_block[...] += (2 * l2) * self.weight_block
+            self.add_l2_gradient(l2)
         grads = [
             (layer.W.grad.copy(), None if layer.b is None else layer.b.grad.copy())
             for layer in self.dense_layers

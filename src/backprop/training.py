@@ -296,9 +296,13 @@ class _Loop:
         bs = self.batch_size
         self.batches = [None] if self.full_batch else [slice(s, s + bs) for s in range(0, n, bs)]
         self.params = [model.flat_param]
+        # X with a ones column appended, as a first layer with bias reads it (None if not).
+        self.X_ones = None if self.shuffle else model.with_ones_column(X)
         if self.shuffle:  # reused buffers that each shuffled batch is gathered into
-            bs = self.batch_size
-            self.X_batch = np.empty((bs, X.shape[1]), dtype=X.dtype)
+            ones = model.with_ones_column(X[:bs])
+            self.X_ones_batch = ones
+            self.X_batch = np.empty((bs, X.shape[1]), dtype=X.dtype) if ones is None \
+                else ones[:, :-1]
             self.T_batch = np.empty((bs, T.shape[1]), dtype=T.dtype)
             self.W_batch = None if W is None else np.empty((bs, 1), dtype=W.dtype)
         self.l2 = l2
@@ -310,16 +314,19 @@ class _Loop:
                                       if type(cb).on_epoch_begin is not Callback.on_epoch_begin]
         self.epoch_end_callbacks = callbacks
         self.batch_callbacks = [cb for cb in callbacks if cb.uses_batch_hooks()]
-        # Segment starts in model._storage = [weights | biases | weight grads | bias grads]:
+        # Segments of model._storage = [values | gradients], each half W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ...:
         # one square and one reduceat give ‖W⁽ᵏ⁾‖² and ‖∂L/∂W⁽ᵏ⁾‖² for every layer k.
-        sizes = [layer.W.value.size for layer in model.dense_layers]
-        starts = np.concatenate([[0], np.cumsum(sizes)])
         total = model.flat_param.value.size
-        segments = [starts, starts[:-1] + total]
-        if starts[-1] < total:  # end the last weight-gradient segment before the bias grads
-            segments.append([starts[-1] + total])
-        self.norm_segments = np.concatenate(segments).astype(np.intp)
-        self.n_dense = len(sizes)
+        starts = [start for start, _, _ in model.segments]
+        self.norm_segments = np.array(starts + [total + s for s in starts], dtype=np.intp)
+        weight_at = [i for i, (_, _, is_weight) in enumerate(model.segments) if is_weight]
+        n_seg = len(starts)
+        if weight_at == list(range(0, n_seg, 2)):  # every layer has a bias: W, b, W, b, ...
+            self.weight_positions = slice(0, n_seg, 2)  # plain slices: cheaper than indexing
+            self.grad_positions = slice(n_seg, 2 * n_seg, 2)
+        else:
+            self.weight_positions = np.array(weight_at, dtype=np.intp)
+            self.grad_positions = self.weight_positions + n_seg
         self.squares = np.empty_like(model._storage)
         self.grad_sq: list[np.ndarray] = []
         self.weight_sq: list[np.ndarray] = []
@@ -329,8 +336,7 @@ class _Loop:
         flat = model.flat_param.value
         last_good = flat.copy()
         last_loss = math.nan
-        weights = model.weight_block
-        last_weight_sq = float(np.dot(weights, weights))
+        last_weight_sq = model.l2_penalty()
         for epoch in range(first_epoch, epochs):
             logs: dict[str, Any] = {}
             for cb in self.epoch_begin_callbacks:
@@ -381,14 +387,13 @@ class _Loop:
         if shuffle:
             order = model.rng.permutation(X.shape[0])
         l2 = self.l2
-        if l2:
-            weights, weight_grads = model.weight_block, model.weight_grad_block
+        X_ones = self.X_ones
         total_loss = 0.0
         correct = 0
         batch_callbacks = self.batch_callbacks
         for batch, rows in enumerate(self.batches):
             if rows is None:  # full batch
-                Xb, Tb, Wb = X, T, W
+                Xb, Tb, Wb, Xb_ones = X, T, W, X_ones
             elif shuffle:
                 # Gather this batch's rows into the reused buffers, where the first matrix
                 # product finds them still in cache. mode="clip" (a permutation is always in
@@ -399,18 +404,20 @@ class _Loop:
                 Tb = np.take(T, picked, axis=0, out=self.T_batch[:m], mode="clip")
                 Wb = None if W is None else np.take(W, picked, axis=0, out=self.W_batch[:m],
                                                     mode="clip")
+                Xb_ones = None if self.X_ones_batch is None else self.X_ones_batch[:m]
             else:
                 Xb, Tb = X[rows], T[rows]
                 Wb = None if W is None else W[rows]
+                Xb_ones = None if X_ones is None else X_ones[rows]
             if batch_callbacks:
                 for cb in batch_callbacks:
                     cb.on_batch_begin(batch, {"size": Xb.shape[0]})
-            batch_loss, a = model.forward_backward(Xb, Tb, loss_fn, Wb)
+            batch_loss, a = model.forward_backward(Xb, Tb, loss_fn, Wb, Xb_ones)
             if self.track_accuracy:
                 correct += _losses.correct_count(a, Tb, self.multiclass)
             if l2:
-                batch_loss += l2 * float(np.dot(weights, weights))
-                weight_grads += (2 * l2) * weights
+                batch_loss += l2 * model.l2_penalty()
+                model.add_l2_gradient(l2)
             if not math.isfinite(batch_loss):
                 self._diverged(epoch, history, last_good, last_loss,
                                "the loss became NaN or infinite")
@@ -426,9 +433,8 @@ class _Loop:
         squares of every value and gradient (not finite once anything diverged)."""
         np.square(self.model._storage, out=self.squares)
         sums = np.add.reduceat(self.squares, self.norm_segments)
-        k = self.n_dense
-        self.weight_sq.append(sums[:k])
-        self.grad_sq.append(sums[k + 1 : 2 * k + 1])
+        self.weight_sq.append(sums[self.weight_positions])
+        self.grad_sq.append(sums[self.grad_positions])
         return float(np.add.reduce(sums))
 
     def record_norms(self, history: History) -> None:
