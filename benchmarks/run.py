@@ -46,8 +46,11 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    # NumPy's own BLAS (SciPy may load a second copy), which backprop and scikit-learn use.
+    infos = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    infos.sort(key=lambda i: "numpy" not in i["filepath"])
     blas = [f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads)"
-            for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"][:1]
+            for i in infos][:1]
     import os
 
     return (f"{cpu}, {os.cpu_count()} cores, BLAS {', '.join(blas)}; Python "
