@@ -10,7 +10,8 @@ from . import activations, initializers, losses, optimizers
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
 from .gradcheck import GradcheckResult, gradcheck
 from .layers import Dense, Dropout, Layer, Param
-from .network import MLP, Sequential
+from .mlp import MLP
+from .network import Sequential
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .schedules import CosineDecay, ExponentialDecay, ReduceLROnPlateau, StepDecay
 from .training import TrainingDiverged, fit

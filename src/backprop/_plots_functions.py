@@ -87,7 +87,7 @@ def layer_activations(init: str, activation: Any = "tanh", depth: int = 10, widt
     everywhere and weights from the initialiser ``init``; each array has shape
     (n_samples, width).
     """
-    from .network import MLP
+    from .mlp import MLP
 
     model = MLP([width] * (depth + 1), activation=activation, output_activation=activation,
                 init=init, seed=seed, dtype="float64")

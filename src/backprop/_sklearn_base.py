@@ -29,7 +29,7 @@ from ._sklearn_training import (
     sklearn_loss,
     warn_batch_size_clipped,
 )
-from .network import MLP
+from .mlp import MLP
 
 #: scikit-learn's "auto" batch size is min(AUTO_BATCH, n_samples)
 AUTO_BATCH = 200
