@@ -82,36 +82,35 @@ class _Loop:
         else:
             self.weight_positions = np.array(weight_at, dtype=np.intp)
             self.grad_positions = self.weight_positions + n_seg
+        self.n_segments = n_seg
         self.squares = np.empty_like(model._storage)
-        self.grad_sq: list[np.ndarray] = []
-        self.weight_sq: list[np.ndarray] = []
+        #: per epoch, the squared norm of every segment of [values | gradients]
+        self.sums: list[np.ndarray] = []
 
     def run(self, first_epoch: int, epochs: int, history: History) -> None:
         model = self.model
         flat = model.flat_param.value
         last_good = flat.copy()
-        last_loss = math.nan
-        last_weight_sq = model.l2_penalty()
+        self.last_loss = math.nan
+        last_value_sq = float(np.dot(flat, flat))
+        # A full batch without batch hooks skips the batch loop: one step is the epoch.
+        one_step = self.full_batch and not self.batch_callbacks
         for epoch in range(first_epoch, epochs):
             logs: dict[str, Any] = {}
             for cb in self.epoch_begin_callbacks:
                 cb.on_epoch_begin(epoch, logs)
-            epoch_loss, correct = self._run_epoch(epoch, history, last_good, last_loss)
-            # The norms' reduction also catches any NaN/inf weight the last update produced.
-            # Squares of finite weights can overflow too (float32 beyond ~1.8e19): only a
-            # weight that is itself NaN/inf counts, else the next loss reports the blow-up.
-            if not math.isfinite(self._square_norms()) and not np.isfinite(flat).all():
-                self._diverged(epoch, history, last_good, last_loss,
-                               "the weights became NaN or infinite")
-            # A learning rate far too large can also throw the weights into saturation,
-            # where the loss stays finite: a thousandfold jump of ‖W‖ in one epoch is
-            # divergence as surely as a NaN.
-            weight_sq = sum(self.weight_sq[-1].tolist())
-            if weight_sq > 1e6 * max(last_weight_sq, 1.0):
-                self._diverged(epoch, history, last_good, last_loss,
-                               f"the weights exploded (‖W‖ went from {last_weight_sq ** 0.5:.3g}"
-                               f" to {weight_sq ** 0.5:.3g} in one epoch)")
-            last_weight_sq = weight_sq
+            if one_step:
+                epoch_loss, _, correct = self._step(self.X, self.T, self.W, self.X_ones,
+                                                    epoch, history, last_good)
+            else:
+                epoch_loss, correct = self._run_epoch(epoch, history, last_good)
+            # NaN/inf in a weight, or a thousandfold jump of ‖θ‖ in one epoch: a learning
+            # rate far too large can throw the weights into saturation, where the loss
+            # stays finite, as surely as into NaN. (The comparison is False for NaN.)
+            value_sq = self._square_norms()
+            if not value_sq <= 1e6 * max(last_value_sq, 1.0):
+                self._weights_diverged(epoch, history, last_good, last_value_sq, value_sq)
+            last_value_sq = value_sq
             logs["loss"] = epoch_loss
             if self.track_accuracy:
                 logs["accuracy"] = correct / self.accuracy_denominator
@@ -121,7 +120,7 @@ class _Loop:
             for cb in self.epoch_end_callbacks:
                 cb.on_epoch_end(epoch, logs)
             np.copyto(last_good, flat)
-            last_loss = epoch_loss
+            self.last_loss = epoch_loss
             if model.stop_training:
                 break
 
@@ -135,14 +134,11 @@ class _Loop:
         if self.track_accuracy:
             logs["val_accuracy"] = _losses.accuracy(a, self.T_val)
 
-    def _run_epoch(self, epoch, history, last_good, last_loss):
-        model, loss_fn, opt, params = self.model, self.loss_fn, self.opt, self.params
-        X, T, W = self.X, self.T, self.W
+    def _run_epoch(self, epoch, history, last_good):
+        X, T, W, X_ones = self.X, self.T, self.W, self.X_ones
         shuffle = self.shuffle
         if shuffle:
-            order = model.rng.permutation(X.shape[0])
-        l2 = self.l2
-        X_ones = self.X_ones
+            order = self.model.rng.permutation(X.shape[0])
         total_loss = 0.0
         correct = 0
         batch_callbacks = self.batch_callbacks
@@ -167,45 +163,60 @@ class _Loop:
             if batch_callbacks:
                 for cb in batch_callbacks:
                     cb.on_batch_begin(batch, {"size": Xb.shape[0]})
-            batch_loss, a = model.forward_backward(Xb, Tb, loss_fn, Wb, Xb_ones)
-            if self.track_accuracy:
-                correct += _losses.correct_count(a, Tb, self.multiclass)
-            if l2:
-                batch_loss += l2 * model.l2_penalty()
-                model.add_l2_gradient(l2)
-            if not math.isfinite(batch_loss):
-                self._diverged(epoch, history, last_good, last_loss,
-                               "the loss became NaN or infinite")
-            total_loss += batch_loss * Xb.shape[0]
-            opt.step(params)
+            batch_loss, size, batch_correct = self._step(Xb, Tb, Wb, Xb_ones, epoch, history,
+                                                         last_good)
+            total_loss += batch_loss * size
+            correct += batch_correct
             if batch_callbacks:
                 for cb in batch_callbacks:
-                    cb.on_batch_end(batch, {"size": Xb.shape[0], "loss": batch_loss})
+                    cb.on_batch_end(batch, {"size": size, "loss": batch_loss})
         return total_loss / self.n, correct
 
+    def _step(self, Xb, Tb, Wb, Xb_ones, epoch, history, last_good):
+        """One training step on a batch: returns (loss, batch size, correct predictions)."""
+        model, l2 = self.model, self.l2
+        batch_loss, a = model.forward_backward(Xb, Tb, self.loss_fn, Wb, Xb_ones)
+        correct = _losses.correct_count(a, Tb, self.multiclass) if self.track_accuracy else 0
+        if l2:
+            batch_loss += l2 * model.l2_penalty()
+            model.add_l2_gradient(l2)
+        if not math.isfinite(batch_loss):
+            self._diverged(epoch, history, last_good, "the loss became NaN or infinite")
+        self.opt.step(self.params)
+        return batch_loss, Xb.shape[0], correct
+
     def _square_norms(self) -> float:
-        """Record per-layer ‖∂L/∂W‖² (last batch of the epoch) and ‖W‖²; return the sum of
-        squares of every value and gradient (not finite once anything diverged)."""
+        """Record per-layer ‖∂L/∂W‖² (last batch of the epoch) and ‖W‖²; return Σθ², the
+        sum of squares of every parameter value (not finite once a value is NaN/inf)."""
         np.square(self.model._storage, out=self.squares)
         sums = np.add.reduceat(self.squares, self.norm_segments)
-        self.weight_sq.append(sums[self.weight_positions])
-        self.grad_sq.append(sums[self.grad_positions])
-        return float(np.add.reduce(sums))
+        self.sums.append(sums)
+        return float(np.add.reduce(sums[: self.n_segments]))
 
     def record_norms(self, history: History) -> None:
         """Store the per-layer norms of every completed epoch in ``history.history``."""
         done = len(history.epoch)
         if not done:
             return
-        grads = np.sqrt(np.array(self.grad_sq[:done], dtype=np.float64))
-        weights = np.sqrt(np.array(self.weight_sq[:done], dtype=np.float64))
+        sums = np.array(self.sums[:done], dtype=np.float64)
+        grads = np.sqrt(sums[:, self.grad_positions])
+        weights = np.sqrt(sums[:, self.weight_positions])
         for k in range(grads.shape[1]):
             history.history.setdefault(f"grad_norm/layer{k + 1}", []).extend(grads[:, k].tolist())
             history.history.setdefault(f"weight_norm/layer{k + 1}", []).extend(
                 weights[:, k].tolist())
 
-    def _diverged(self, epoch, history, last_good, last_loss, what) -> None:
+    def _weights_diverged(self, epoch, history, last_good, before_sq, after_sq) -> None:
+        if not np.isfinite(self.model.flat_param.value).all():
+            what = "the weights became NaN or infinite"
+        else:
+            what = (f"the weights exploded (‖θ‖ went from {before_sq ** 0.5:.3g} to "
+                    f"{after_sq ** 0.5:.3g} in one epoch)")
+        self._diverged(epoch, history, last_good, what)
+
+    def _diverged(self, epoch, history, last_good, what) -> None:
         self.model.set_flat_weights(last_good)
+        last_loss = self.last_loss
         kept = (f"the weights from the end of epoch {epoch} (loss {last_loss:.6g})"
                 if epoch > 0 and math.isfinite(last_loss) else "the weights it started with")
         raise TrainingDiverged(
