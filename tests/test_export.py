@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+from activation_specs import ACTIVATION_SPECS
+from activation_specs import spec_id as _spec_id
 
 import backprop as bp
 from backprop.activations import Activation
@@ -13,17 +15,6 @@ from backprop.io import export_torch, to_torch
 
 ort = pytest.importorskip("onnxruntime")
 onnx = pytest.importorskip("onnx")
-
-ACTIVATION_SPECS = [
-    *bp.activations.ACTIVATIONS.names(),
-    {"name": "leaky_relu", "alpha": 0.2},
-    {"name": "elu", "alpha": 0.5},
-    {"name": "gelu", "approximate": "tanh"},
-]
-
-
-def _spec_id(spec):
-    return spec if isinstance(spec, str) else "-".join(str(v) for v in spec.values())
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import struct
 
 import numpy as np
 import pytest
+from activation_specs import ACTIVATION_SPECS
+from activation_specs import spec_id as _spec_id
 from safetensors_bytes import edit_header as _edit_header
 from safetensors_bytes import join as _join
 from safetensors_bytes import split as _split
@@ -17,18 +19,6 @@ import backprop as bp
 from backprop import _io_format
 from backprop.datasets import Scaler
 from backprop.io import MODEL_FILENAME
-
-# Every registered activation, with the options that change its function.
-ACTIVATION_SPECS = [
-    *bp.activations.ACTIVATIONS.names(),
-    {"name": "leaky_relu", "alpha": 0.2},
-    {"name": "elu", "alpha": 0.5},
-    {"name": "gelu", "approximate": "tanh"},
-]
-
-
-def _spec_id(spec):
-    return spec if isinstance(spec, str) else "-".join(str(v) for v in spec.values())
 
 
 @pytest.fixture
