@@ -69,6 +69,9 @@ class _Loop:
                                       if type(cb).on_epoch_begin is not Callback.on_epoch_begin]
         self.epoch_end_callbacks = callbacks
         self.batch_callbacks = [cb for cb in callbacks if cb.uses_batch_hooks()]
+        # Plain SGD without L2 can take its step inside backpropagation (Dense.backward),
+        # unless a batch hook might look at the gradients.
+        self.may_step_in_backward = not l2 and not self.batch_callbacks
         # Segments of model._storage = [values | gradients], each half W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ...:
         # one square and one reduceat give ‖W⁽ᵏ⁾‖² and ‖∂L/∂W⁽ᵏ⁾‖² for every layer k.
         total = model.flat_param.value.size
@@ -142,6 +145,10 @@ class _Loop:
         total_loss = 0.0
         correct = 0
         batch_callbacks = self.batch_callbacks
+        # η when backpropagation takes the optimiser's step itself; not on the epoch's last
+        # batch, whose gradients the history's norms report.
+        step_lr = self.opt.plain_step_lr() if self.may_step_in_backward else None
+        last_batch = len(self.batches) - 1
         for batch, rows in enumerate(self.batches):
             if rows is None:  # full batch
                 Xb, Tb, Wb, Xb_ones = X, T, W, X_ones
@@ -163,8 +170,9 @@ class _Loop:
             if batch_callbacks:
                 for cb in batch_callbacks:
                     cb.on_batch_begin(batch, {"size": Xb.shape[0]})
-            batch_loss, size, batch_correct = self._step(Xb, Tb, Wb, Xb_ones, epoch, history,
-                                                         last_good)
+            batch_loss, size, batch_correct = self._step(
+                Xb, Tb, Wb, Xb_ones, epoch, history, last_good,
+                step_lr if batch < last_batch else None)
             total_loss += batch_loss * size
             correct += batch_correct
             if batch_callbacks:
@@ -172,17 +180,24 @@ class _Loop:
                     cb.on_batch_end(batch, {"size": size, "loss": batch_loss})
         return total_loss / self.n, correct
 
-    def _step(self, Xb, Tb, Wb, Xb_ones, epoch, history, last_good):
-        """One training step on a batch: returns (loss, batch size, correct predictions)."""
+    def _step(self, Xb, Tb, Wb, Xb_ones, epoch, history, last_good, step_lr=None):
+        """One training step on a batch: returns (loss, batch size, correct predictions).
+
+        With ``step_lr`` backpropagation takes the (plain SGD) step itself. It does so before
+        the loss is checked here, which is harmless: a NaN loss restores ``last_good``.
+        """
         model, l2 = self.model, self.l2
-        batch_loss, a = model.forward_backward(Xb, Tb, self.loss_fn, Wb, Xb_ones)
+        batch_loss, a = model.forward_backward(Xb, Tb, self.loss_fn, Wb, Xb_ones, step_lr)
         correct = _losses.correct_count(a, Tb, self.multiclass) if self.track_accuracy else 0
         if l2:
             batch_loss += l2 * model.l2_penalty()
             model.add_l2_gradient(l2)
         if not math.isfinite(batch_loss):
             self._diverged(epoch, history, last_good, "the loss became NaN or infinite")
-        self.opt.step(self.params)
+        if step_lr is None:
+            self.opt.step(self.params)
+        else:
+            self.opt.count_step(self.params)
         return batch_loss, Xb.shape[0], correct
 
     def _square_norms(self) -> float:

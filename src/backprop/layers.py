@@ -4,6 +4,9 @@ A layer's ``forward(x, training)`` keeps exactly what its ``backward(dy)`` needs
 ``backward`` never recomputes the forward pass. ``backward`` *writes* the gradient of the
 current batch into each ``Param.grad`` (it does not accumulate), so there is no zeroing step
 to forget and no stale gradient from an earlier batch can leak into an update.
+
+``backward(..., lr=η)`` instead applies plain gradient descent, θ ← θ − η·∂L/∂θ, as it goes
+(``fit`` does this for SGD without momentum): see ``Dense.backward``.
 """
 
 from __future__ import annotations
@@ -12,9 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from . import _blas
 from . import activations as _activations
 from . import initializers as _initializers
 from ._validation import as_rng, check_dtype, check_in_range, check_positive
+
+#: blocks with fewer parameters than this take a separate update step (a BLAS call through
+#: ctypes costs a few µs more than np.dot, more than the pass it saves on a small block)
+_FUSED_STEP_MIN_SIZE = 8192
 
 
 class Param:
@@ -56,7 +64,9 @@ class Layer:
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(
+        self, dy: np.ndarray, need_input_grad: bool = True, lr: float | None = None
+    ) -> np.ndarray | None:
         raise NotImplementedError
 
     def output_size(self, input_size: int) -> int:
@@ -169,16 +179,32 @@ class Dense(Layer):
         return a
 
     def backward(
-        self, dy: np.ndarray, need_input_grad: bool = True, through_activation: bool = True
+        self, dy: np.ndarray, need_input_grad: bool = True, through_activation: bool = True,
+        lr: float | None = None,
     ) -> np.ndarray | None:
         """Backpropagate ∂L/∂a (or ∂L/∂z when ``through_activation`` is False).
 
         δ = dy ⊙ g'(z);  ∂L/∂W = xᵀ·δ;  ∂L/∂b = Σₙ δ;  returns ∂L/∂x = δ·Wᵀ.
         ``dy`` may be overwritten.
+
+        Parameters
+        ----------
+        lr : float, optional
+            Take the gradient-descent step θ ← θ − lr·∂L/∂θ here instead of leaving ∂L/∂θ in
+            ``Param.grad`` for an optimiser (whose grad arrays are then stale). ∂L/∂x is
+            computed first, from the weights before the step.
         """
         if self._x is None:
             raise RuntimeError("backward called before forward on this Dense layer")
         delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
+        dx = np.dot(delta, self.W.value.T) if need_input_grad else None
+        if lr is None:
+            self._write_gradients(delta)
+        else:
+            self._descend(delta, lr)
+        return dx
+
+    def _write_gradients(self, delta: np.ndarray) -> None:
         if self._x_ones is not None:
             # [x 1]ᵀ·δ: the rows of ∂L/∂W and, last, ∂L/∂b = Σₙ δ, in one product.
             np.dot(self._x_ones.T, delta, out=self.Wb.grad)
@@ -188,9 +214,26 @@ class Dense(Layer):
                 # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on
                 # narrow δ.
                 np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
-        if not need_input_grad:
-            return None
-        return np.dot(delta, self.W.value.T)
+
+    def _descend(self, delta: np.ndarray, lr: float) -> None:
+        """θ ← θ − lr·∂L/∂θ. A large block takes the step inside the product that computes
+        its gradient, W ← W − lr·xᵀδ in one BLAS call (see _blas), so no separate pass over
+        a gradient written by the other BLAS thread is needed. Otherwise, and where NumPy's
+        BLAS cannot be called, the gradient is written and subtracted: the same arithmetic
+        as ``_write_gradients`` followed by an SGD step."""
+        if self._x_ones is not None:
+            blocks = [(self.Wb, self._x_ones)]
+        else:
+            blocks = [(self.W, self._x)]
+        for param, inputs in blocks:
+            if param.value.size < _FUSED_STEP_MIN_SIZE or not _blas.add_product_t(
+                param.value, -lr, inputs, delta
+            ):
+                np.dot(inputs.T, delta, out=param.grad)
+                param.value -= lr * param.grad
+        if self._x_ones is None and self.b is not None:
+            np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
+            self.b.value -= lr * self.b.grad
 
     def _ones(self, n: int) -> np.ndarray:
         ones = self._ones_buffer
@@ -251,7 +294,9 @@ class Dropout(Layer):
         self._mask = mask
         return x * mask
 
-    def backward(self, dy: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(
+        self, dy: np.ndarray, need_input_grad: bool = True, lr: float | None = None
+    ) -> np.ndarray | None:
         if self._mask is None:
             return dy
         dy *= self._mask

@@ -217,11 +217,13 @@ class Sequential:
         return a
 
     def backward_from_output(
-        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
+        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None,
+        lr: float | None = None,
     ) -> None:
         """Backpropagate ``loss`` from the last forward pass, writing every ``Param.grad``.
 
         ``weights`` (n, 1), if given, scales each sample's contribution (mean 1 = unweighted).
+        ``lr``, if given, takes the step θ ← θ − lr·∂L/∂θ instead (``Dense.backward``).
         """
         last = self.dense_layers[-1]
         if loss.fuses_with == last.activation.name:
@@ -232,36 +234,38 @@ class Sequential:
             through = True
         if weights is not None:
             grad *= weights
-        self._backward(grad, through)
+        self._backward(grad, through, lr)
 
     def forward_backward(
         self, X: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None,
-        X_ones: np.ndarray | None = None,
+        X_ones: np.ndarray | None = None, lr: float | None = None,
     ) -> tuple[float, np.ndarray]:
         """One training pass on validated arrays: forward (training mode), loss, backward.
 
-        Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ.
+        Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ, or,
+        with ``lr``, the step θ ← θ − lr·∂L/∂θ has been taken instead (``Dense.backward``).
         """
         a = self.forward(X, training=True, X_ones=X_ones)
         last = self.dense_layers[-1]
         if weights is None and loss.fuses_with == last.activation.name:
             value, grad = loss.fused_value_and_gradient(a, T, last._z)
-            self._backward(grad, through_last_activation=False)
+            self._backward(grad, through_last_activation=False, lr=lr)
         else:
             value = self.loss_value(a, T, loss, weights)
-            self.backward_from_output(a, T, loss, weights)
+            self.backward_from_output(a, T, loss, weights, lr=lr)
         return value, a
 
-    def _backward(self, grad: np.ndarray, through_last_activation: bool) -> None:
+    def _backward(self, grad: np.ndarray, through_last_activation: bool,
+                  lr: float | None = None) -> None:
         # Output layer first; the first layer's input gradient (∂L/∂X) is never needed.
         layers = self.layers
         last = layers[-1]
         first = layers[0]
         grad = last.backward(grad, need_input_grad=last is not first,
-                             through_activation=through_last_activation)
+                             through_activation=through_last_activation, lr=lr)
         for i in range(len(layers) - 2, -1, -1):
             layer = layers[i]
-            grad = layer.backward(grad, need_input_grad=layer is not first)
+            grad = layer.backward(grad, need_input_grad=layer is not first, lr=lr)
 
     def loss_value(
         self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None

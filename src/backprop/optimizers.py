@@ -53,6 +53,23 @@ class Optimizer:
                 state = self._state[id(p)] = self._init_state(p)
             self._update(p, state)
 
+    def plain_step_lr(self) -> float | None:
+        """η when the next update is exactly θ ← θ − η·g, else None.
+
+        ``fit`` then lets backpropagation take that step as it computes each gradient
+        (``Dense.backward(lr=η)``) and books it with ``count_step``.
+        """
+        return None
+
+    def count_step(self, params: Sequence[Param]) -> None:
+        """Book a step that backpropagation took for this optimiser (see ``plain_step_lr``)."""
+        self.iterations += 1
+        for p in params:
+            state = self._state.get(id(p))
+            if state is None:
+                state = self._state[id(p)] = self._init_state(p)
+            state["step"] += 1
+
     def _init_state(self, p: Param) -> dict[str, Any]:
         return {"step": 0}
 
@@ -137,6 +154,12 @@ class SGD(Optimizer):
 
     def _init_state(self, p):
         return {"step": 0, "velocity": np.zeros_like(p.value)} if self.momentum else {"step": 0}
+
+    def plain_step_lr(self):
+        if (self.momentum or self.weight_decay or self.clipnorm is not None
+                or type(self)._update is not SGD._update):  # a subclass may change the rule
+            return None
+        return self._lr
 
     def _update(self, p, state):
         g = p.grad
