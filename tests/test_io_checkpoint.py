@@ -47,8 +47,8 @@ def test_ten_plus_ten_epochs_equal_twenty_bit_for_bit(tmp_path):
     assert h_resumed.history["loss"] == h_single.history["loss"][10:]
     assert h_resumed.history["val_loss"] == h_single.history["val_loss"][10:]
     assert resumed.optimizer.iterations == single.optimizer.iterations == 20 * 6
-    np.testing.assert_array_equal(resumed.optimizer.state_arrays(resumed.flat_param)["v"],
-                                  single.optimizer.state_arrays(single.flat_param)["v"])
+    np.testing.assert_array_equal(resumed.optimizer.state_arrays(resumed.flat_param)["v_sum"],
+                                  single.optimizer.state_arrays(single.flat_param)["v_sum"])
     assert resumed.rng.bit_generator.state == single.rng.bit_generator.state
 
 
@@ -236,12 +236,12 @@ def _edit_checkpoint(key, value):
     (_edit_checkpoint("optimizer", {"name": "evil"}), "unknown optimizer"),
     (_edit_checkpoint("optimizer_scalars", {"step": "1"}), "optimizer_scalars"),
     (_edit_checkpoint("optimizer_scalars", {"step": 1.5}), "optimizer state 'step'"),
-    (_edit_checkpoint("optimizer_scalars", {"m": 1}), "appears both as numbers and as tensors"),
+    (_edit_checkpoint("optimizer_scalars", {"m_sum": 1}), "appears both as numbers and as tensors"),
     (_edit_checkpoint("optimizer_scalars", {"velocity": 1}), "'velocity' does not fit"),
-    (lambda h: h.update({"optimizer.momentum": h.pop("optimizer.m")}),
+    (lambda h: h.update({"optimizer.momentum": h.pop("optimizer.m_sum")}),
      "optimizer state 'momentum' does not fit"),
-    (lambda h: h["optimizer.m"].update(shape=[1, h["optimizer.m"]["shape"][0]]),
-     "optimizer tensor 'optimizer.m' must be"),
+    (lambda h: h["optimizer.m_sum"].update(shape=[1, h["optimizer.m_sum"]["shape"][0]]),
+     "optimizer tensor 'optimizer.m_sum' must be"),
     (lambda h: h["__metadata__"].update(kind="model"), "not a checkpoint"),
 ])
 def test_damaged_checkpoints_raise_before_touching_the_model(tmp_path, change, match):
@@ -254,6 +254,30 @@ def test_damaged_checkpoints_raise_before_touching_the_model(tmp_path, change, m
         restore_checkpoint(model, path, bp.Adam())
     np.testing.assert_array_equal(model.get_flat_weights(), before)
     assert model.rng.bit_generator.state == state
+
+
+def test_checkpoints_with_torch_style_adam_moments_still_load(tmp_path):
+    """Older checkpoints hold Adam's m and v as torch defines them; now it keeps m/(1−β₁)
+    and v/(1−β₂). A file with "m" and "v" loads into the same moments."""
+    path = _checkpoint(tmp_path)
+    saved = _fresh()
+    opt = bp.Adam()
+    restore_checkpoint(saved, path, opt)
+    m_sum = opt.state_arrays(saved.flat_param)["m_sum"]
+
+    def rename(header):
+        header["optimizer.m"] = header.pop("optimizer.m_sum")
+        header["optimizer.v"] = header.pop("optimizer.v_sum")
+
+    path.write_bytes(_edit_header(path.read_bytes(), rename))
+    model = _fresh()
+    legacy = bp.Adam()
+    restore_checkpoint(model, path, legacy)
+    # The file's "m" holds what was m_sum, read as torch's m: m_sum = m/(1−β₁).
+    np.testing.assert_allclose(legacy.state_arrays(model.flat_param)["m_sum"], m_sum / 0.1,
+                               rtol=1e-6)
+    np.testing.assert_allclose(legacy.moments(model.flat_param)[0], m_sum, rtol=1e-6)
+    assert set(legacy.state_arrays(model.flat_param)) == {"step", "m_sum", "v_sum"}
 
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path):

@@ -77,6 +77,25 @@ def test_fifty_steps_match_torch(torch, variant):
     assert make_ours().iterations == 0
 
 
+def test_adam_moments_are_torchs(torch):
+    """Adam keeps m/(1−β₁) and v/(1−β₂) to save passes; ``moments`` gives torch's m and v."""
+    gen = np.random.default_rng(1)
+    start = gen.normal(size=(4, 3))
+    ours, opt = bp.Param("p", start.copy()), bp.Adam(lr=0.01, beta_1=0.8, beta_2=0.99)
+    theirs = torch.tensor(start.copy(), requires_grad=True)
+    t_opt = torch.optim.Adam([theirs], lr=0.01, betas=(0.8, 0.99))
+    for _ in range(20):
+        g = gen.normal(size=start.shape)
+        ours.grad[...] = g
+        opt.step([ours])
+        theirs.grad = torch.from_numpy(g.copy())
+        t_opt.step()
+    m, v = opt.moments(ours)
+    np.testing.assert_allclose(m, t_opt.state[theirs]["exp_avg"].numpy(), rtol=1e-12)
+    np.testing.assert_allclose(v, t_opt.state[theirs]["exp_avg_sq"].numpy(), rtol=1e-12)
+    assert "_scratch" not in opt.state_arrays(ours)
+
+
 def test_every_registered_optimiser_is_compared_with_torch():
     compared = {make().name for make, _, _ in VARIANTS.values()}
     assert compared == set(OPTIMIZERS.names())

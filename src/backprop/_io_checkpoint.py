@@ -260,6 +260,8 @@ def _check_optimizer_state(opt: _optimizers.Optimizer, model: Any, state: dict[s
                            path: Any) -> None:
     """Each saved entry must be one the optimiser keeps, an array where it keeps an array."""
     template = opt._init_state(model.flat_param)
+    # arrays that older versions kept, which the optimiser converts on loading
+    template.update(dict.fromkeys(opt.legacy_state_arrays, model.flat_param.value))
     for key, value in state.items():
         kept = template.get(key, None)
         if key not in template or isinstance(kept, np.ndarray) != isinstance(value, np.ndarray) \
