@@ -18,7 +18,11 @@ from typing import Any
 import numpy as np
 
 from . import losses as _losses
+from ._numpy_direct import copyto, dot
 from .callbacks import Callback, History
+
+#: at most this many numbers are kept in the per-epoch snapshots of [values | gradients]
+SNAPSHOT_BUDGET = 1 << 22
 
 
 class TrainingDiverged(RuntimeError):
@@ -72,8 +76,15 @@ class _Loop:
         # Plain SGD without L2 can take its step inside backpropagation (Dense.backward),
         # unless a batch hook might look at the gradients.
         self.may_step_in_backward = not l2 and not self.batch_callbacks
-        # Segments of model._storage = [values | gradients], each half W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ...:
-        # one square and one reduceat give ‖W⁽ᵏ⁾‖² and ‖∂L/∂W⁽ᵏ⁾‖² for every layer k.
+        # Norms: each epoch copies model._storage = [values | gradients] into a row of
+        # `snapshots`. Once the rows are full, one square and one reduceat over all of them
+        # give ‖W⁽ᵏ⁾‖² and ‖∂L/∂W⁽ᵏ⁾‖² of every layer k for each of those epochs (segments:
+        # each half is W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ...). The latest row's values are also the weights
+        # restored if the next epoch diverges.
+        storage = model._storage
+        rows = max(1, min(256, SNAPSHOT_BUDGET // storage.size))
+        self.snapshots = np.empty((rows, storage.size), dtype=storage.dtype)
+        self.snapshots_filled = 0
         total = model.flat_param.value.size
         starts = [start for start, _, _ in model.segments]
         self.norm_segments = np.array(starts + [total + s for s in starts], dtype=np.intp)
@@ -85,17 +96,16 @@ class _Loop:
         else:
             self.weight_positions = np.array(weight_at, dtype=np.intp)
             self.grad_positions = self.weight_positions + n_seg
-        self.n_segments = n_seg
-        self.squares = np.empty_like(model._storage)
-        #: per epoch, the squared norm of every segment of [values | gradients]
+        #: reduced snapshots: (epochs, segments) squared norms of [values | gradients]
         self.sums: list[np.ndarray] = []
 
     def run(self, first_epoch: int, epochs: int, history: History) -> None:
         model = self.model
         flat = model.flat_param.value
-        last_good = flat.copy()
+        #: the weights to restore on divergence: those at the end of the last finite epoch
+        self.last_good = flat.copy()
         self.last_loss = math.nan
-        last_value_sq = float(np.dot(flat, flat))
+        last_value_sq = float(dot(flat, flat))
         # A full batch without batch hooks skips the batch loop: one step is the epoch.
         one_step = self.full_batch and not self.batch_callbacks
         for epoch in range(first_epoch, epochs):
@@ -104,16 +114,17 @@ class _Loop:
                 cb.on_epoch_begin(epoch, logs)
             if one_step:
                 epoch_loss, _, correct = self._step(self.X, self.T, self.W, self.X_ones,
-                                                    epoch, history, last_good)
+                                                    epoch, history)
             else:
-                epoch_loss, correct = self._run_epoch(epoch, history, last_good)
+                epoch_loss, correct = self._run_epoch(epoch, history)
             # NaN/inf in a weight, or a thousandfold jump of ‖θ‖ in one epoch: a learning
             # rate far too large can throw the weights into saturation, where the loss
             # stays finite, as surely as into NaN. (The comparison is False for NaN.)
-            value_sq = self._square_norms()
+            value_sq = float(dot(flat, flat))
             if not value_sq <= 1e6 * max(last_value_sq, 1.0):
-                self._weights_diverged(epoch, history, last_good, last_value_sq, value_sq)
+                self._weights_diverged(epoch, history, last_value_sq, value_sq)
             last_value_sq = value_sq
+            self._snapshot()
             logs["loss"] = epoch_loss
             if self.track_accuracy:
                 logs["accuracy"] = correct / self.accuracy_denominator
@@ -122,7 +133,6 @@ class _Loop:
             logs["lr"] = self.opt.lr
             for cb in self.epoch_end_callbacks:
                 cb.on_epoch_end(epoch, logs)
-            np.copyto(last_good, flat)
             self.last_loss = epoch_loss
             if model.stop_training:
                 break
@@ -137,7 +147,7 @@ class _Loop:
         if self.track_accuracy:
             logs["val_accuracy"] = _losses.accuracy(a, self.T_val)
 
-    def _run_epoch(self, epoch, history, last_good):
+    def _run_epoch(self, epoch, history):
         X, T, W, X_ones = self.X, self.T, self.W, self.X_ones
         shuffle = self.shuffle
         if shuffle:
@@ -171,8 +181,7 @@ class _Loop:
                 for cb in batch_callbacks:
                     cb.on_batch_begin(batch, {"size": Xb.shape[0]})
             batch_loss, size, batch_correct = self._step(
-                Xb, Tb, Wb, Xb_ones, epoch, history, last_good,
-                step_lr if batch < last_batch else None)
+                Xb, Tb, Wb, Xb_ones, epoch, history, step_lr if batch < last_batch else None)
             total_loss += batch_loss * size
             correct += batch_correct
             if batch_callbacks:
@@ -180,11 +189,11 @@ class _Loop:
                     cb.on_batch_end(batch, {"size": size, "loss": batch_loss})
         return total_loss / self.n, correct
 
-    def _step(self, Xb, Tb, Wb, Xb_ones, epoch, history, last_good, step_lr=None):
+    def _step(self, Xb, Tb, Wb, Xb_ones, epoch, history, step_lr=None):
         """One training step on a batch: returns (loss, batch size, correct predictions).
 
         With ``step_lr`` backpropagation takes the (plain SGD) step itself. It does so before
-        the loss is checked here, which is harmless: a NaN loss restores ``last_good``.
+        the loss is checked here, which is harmless: a NaN loss restores ``self.last_good``.
         """
         model, l2 = self.model, self.l2
         batch_loss, a = model.forward_backward(Xb, Tb, self.loss_fn, Wb, Xb_ones, step_lr)
@@ -193,27 +202,36 @@ class _Loop:
             batch_loss += l2 * model.l2_penalty()
             model.add_l2_gradient(l2)
         if not math.isfinite(batch_loss):
-            self._diverged(epoch, history, last_good, "the loss became NaN or infinite")
+            self._diverged(epoch, history, "the loss became NaN or infinite")
         if step_lr is None:
             self.opt.step(self.params)
         else:
             self.opt.count_step(self.params)
         return batch_loss, Xb.shape[0], correct
 
-    def _square_norms(self) -> float:
-        """Record per-layer ‖∂L/∂W‖² (last batch of the epoch) and ‖W‖²; return Σθ², the
-        sum of squares of every parameter value (not finite once a value is NaN/inf)."""
-        np.square(self.model._storage, out=self.squares)
-        sums = np.add.reduceat(self.squares, self.norm_segments)
-        self.sums.append(sums)
-        return float(np.add.reduce(sums[: self.n_segments]))
+    def _snapshot(self) -> None:
+        """Copy this epoch's [values | gradients] (gradients of its last batch) into a row."""
+        row = self.snapshots[self.snapshots_filled]
+        copyto(row, self.model._storage)
+        self.last_good = row[: self.model.flat_param.value.size]
+        self.snapshots_filled += 1
+        if self.snapshots_filled == len(self.snapshots):
+            self._reduce_snapshots()
+
+    def _reduce_snapshots(self) -> None:
+        # The rows stay as they are: the last one is still self.last_good.
+        filled = self.snapshots[: self.snapshots_filled]
+        if len(filled):
+            self.sums.append(np.add.reduceat(np.square(filled), self.norm_segments, axis=1))
+        self.snapshots_filled = 0
 
     def record_norms(self, history: History) -> None:
         """Store the per-layer norms of every completed epoch in ``history.history``."""
+        self._reduce_snapshots()
         done = len(history.epoch)
         if not done:
             return
-        sums = np.array(self.sums[:done], dtype=np.float64)
+        sums = np.concatenate(self.sums).astype(np.float64)[:done]
         grads = np.sqrt(sums[:, self.grad_positions])
         weights = np.sqrt(sums[:, self.weight_positions])
         for k in range(grads.shape[1]):
@@ -221,16 +239,16 @@ class _Loop:
             history.history.setdefault(f"weight_norm/layer{k + 1}", []).extend(
                 weights[:, k].tolist())
 
-    def _weights_diverged(self, epoch, history, last_good, before_sq, after_sq) -> None:
+    def _weights_diverged(self, epoch, history, before_sq, after_sq) -> None:
         if not np.isfinite(self.model.flat_param.value).all():
             what = "the weights became NaN or infinite"
         else:
             what = (f"the weights exploded (‖θ‖ went from {before_sq ** 0.5:.3g} to "
                     f"{after_sq ** 0.5:.3g} in one epoch)")
-        self._diverged(epoch, history, last_good, what)
+        self._diverged(epoch, history, what)
 
-    def _diverged(self, epoch, history, last_good, what) -> None:
-        self.model.set_flat_weights(last_good)
+    def _diverged(self, epoch, history, what) -> None:
+        self.model.set_flat_weights(self.last_good)
         last_loss = self.last_loss
         kept = (f"the weights from the end of epoch {epoch} (loss {last_loss:.6g})"
                 if epoch > 0 and math.isfinite(last_loss) else "the weights it started with")

@@ -121,6 +121,8 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z, out=None):
+        if _expit is not None:  # one stable ufunc call (and one Python call fewer)
+            return _expit(z, out=out)
         return _sigmoid(z, out)
 
     def backward(self, dy, z, a):

@@ -18,6 +18,7 @@ import numpy as np
 from . import _blas
 from . import activations as _activations
 from . import initializers as _initializers
+from ._numpy_direct import dot
 from ._validation import as_rng, check_dtype, check_in_range, check_positive
 
 #: blocks with fewer parameters than this take a separate update step (a BLAS call through
@@ -165,12 +166,13 @@ class Dense(Layer):
         if self.W is None:
             raise RuntimeError("Dense layer is not built; call layer.build(seed) or use it in "
                                "a Sequential/MLP")
-        # np.dot: the same product as @ for 2-D arrays, with less call overhead on small ones
+        # dot: np.dot, the same product as @ for 2-D arrays with less call overhead on small
+        # ones, called without its dispatcher (_numpy_direct)
         if x_ones is not None and self.Wb is not None:
-            z = np.dot(x_ones, self.Wb.value)
+            z = dot(x_ones, self.Wb.value)
         else:
             x_ones = None
-            z = np.dot(x, self.W.value)
+            z = dot(x, self.W.value)
             if self.b is not None:
                 z += self.b.value
         keep_z = self.keep_z
@@ -179,8 +181,8 @@ class Dense(Layer):
         return a
 
     def backward(
-        self, dy: np.ndarray, need_input_grad: bool = True, through_activation: bool = True,
-        lr: float | None = None,
+        self, dy: np.ndarray, need_input_grad: bool = True, lr: float | None = None,
+        through_activation: bool = True,
     ) -> np.ndarray | None:
         """Backpropagate ∂L/∂a (or ∂L/∂z when ``through_activation`` is False).
 
@@ -197,30 +199,26 @@ class Dense(Layer):
         if self._x is None:
             raise RuntimeError("backward called before forward on this Dense layer")
         delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
-        dx = np.dot(delta, self.W.value.T) if need_input_grad else None
-        if lr is None:
-            self._write_gradients(delta)
-        else:
+        dx = dot(delta, self.W.value.T) if need_input_grad else None
+        if lr is not None:
             self._descend(delta, lr)
-        return dx
-
-    def _write_gradients(self, delta: np.ndarray) -> None:
-        if self._x_ones is not None:
+        elif self._x_ones is not None:
             # [x 1]ᵀ·δ: the rows of ∂L/∂W and, last, ∂L/∂b = Σₙ δ, in one product.
-            np.dot(self._x_ones.T, delta, out=self.Wb.grad)
+            dot(self._x_ones.T, delta, out=self.Wb.grad)
         else:
-            np.dot(self._x.T, delta, out=self.W.grad)
+            dot(self._x.T, delta, out=self.W.grad)
             if self.b is not None:
                 # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on
                 # narrow δ.
-                np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
+                dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
+        return dx
 
     def _descend(self, delta: np.ndarray, lr: float) -> None:
         """θ ← θ − lr·∂L/∂θ. A large block takes the step inside the product that computes
         its gradient, W ← W − lr·xᵀδ in one BLAS call (see _blas), so no separate pass over
         a gradient written by the other BLAS thread is needed. Otherwise, and where NumPy's
         BLAS cannot be called, the gradient is written and subtracted: the same arithmetic
-        as ``_write_gradients`` followed by an SGD step."""
+        as ``backward`` without ``lr`` followed by an SGD step."""
         if self._x_ones is not None:
             blocks = [(self.Wb, self._x_ones)]
         else:
@@ -229,10 +227,10 @@ class Dense(Layer):
             if param.value.size < _FUSED_STEP_MIN_SIZE or not _blas.add_product_t(
                 param.value, -lr, inputs, delta
             ):
-                np.dot(inputs.T, delta, out=param.grad)
+                dot(inputs.T, delta, out=param.grad)
                 param.value -= lr * param.grad
         if self._x_ones is None and self.b is not None:
-            np.dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
+            dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
             self.b.value -= lr * self.b.grad
 
     def _ones(self, n: int) -> np.ndarray:

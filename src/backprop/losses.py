@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._numpy_direct import vdot
 from ._registry import Registry
 
 
@@ -115,7 +116,7 @@ class MeanSquaredError(Loss):
 
     def value(self, a, T, z=None):
         diff = np.subtract(a, T)
-        return 0.5 * float(np.vdot(diff, diff)) / diff.size
+        return 0.5 * float(vdot(diff, diff)) / diff.size
 
     def gradient(self, a, T):
         grad = np.subtract(a, T)
@@ -163,7 +164,7 @@ class Huber(Loss):
         r = np.abs(np.subtract(a, T))
         quadratic = np.minimum(r, self.delta)
         # ½q² + δ(|r| − q) equals ½r² inside the band and δ(|r| − ½δ) outside it.
-        total = 0.5 * np.vdot(quadratic, quadratic) + self.delta * float((r - quadratic).sum())
+        total = 0.5 * vdot(quadratic, quadratic) + self.delta * float((r - quadratic).sum())
         return float(total) / r.size
 
     def gradient(self, a, T):
@@ -215,7 +216,7 @@ class BinaryCrossEntropy(Loss):
             # log(1 + e^z) in one call: np.logaddexp is slow per element but cheapest on the
             # handful of outputs of a tiny batch.
             return (float(np.add.reduce(np.logaddexp(0, z), axis=None))
-                    - float(np.vdot(z, T))) / z.size
+                    - float(vdot(z, T))) / z.size
         if z is not None:
             loss = np.abs(z)
             np.negative(loss, out=loss)
@@ -223,7 +224,7 @@ class BinaryCrossEntropy(Loss):
             np.log1p(loss, out=loss)
             loss += np.maximum(z, 0)
             # mean(softplus(z) − z·y), the sums taken directly (np.mean adds Python overhead)
-            return (float(np.add.reduce(loss, axis=None)) - float(np.vdot(z, T))) / z.size
+            return (float(np.add.reduce(loss, axis=None)) - float(vdot(z, T))) / z.size
         p = _clip_probabilities(a)
         return -float(np.mean(T * np.log(p) + (1 - T) * np.log1p(-p)))
 
@@ -289,8 +290,8 @@ class CategoricalCrossEntropy(Loss):
             shifted = z - z.max(axis=1, keepdims=True)
             log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
             shifted -= log_norm  # log-softmax
-            return -float(np.vdot(T, shifted)) / n
-        return -float(np.vdot(T, np.log(_clip_probabilities(a)))) / n
+            return -float(vdot(T, shifted)) / n
+        return -float(vdot(T, np.log(_clip_probabilities(a)))) / n
 
     def gradient(self, a, T):
         grad = -T / _clip_probabilities(a)
@@ -300,7 +301,7 @@ class CategoricalCrossEntropy(Loss):
     def fused_value_and_gradient(self, a, T, z):
         # −Σ y log p straight from the softmax output: log p is as precise as p (no
         # cancellation); only an underflowed p = 0 needs the log-sum-exp path on the logits.
-        value = -float(np.vdot(T, np.log(a))) / a.shape[0] if a.min() > 0 else math.inf
+        value = -float(vdot(T, np.log(a))) / a.shape[0] if a.min() > 0 else math.inf
         if not math.isfinite(value):
             value = self.value(a, T, z)
         return value, self.fused_gradient(a, T)

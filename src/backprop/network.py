@@ -207,13 +207,15 @@ class Sequential:
         ``X_ones``, if given, is X with a column of ones appended (``with_ones_column``):
         the first layer then computes [X 1]·[W; b] as one product.
         """
+        # (positional arguments throughout the training step: keywords cost a little on
+        # every call, which shows on the chapter's tiny networks)
         layers = self.layers
         if X_ones is None:
             a = layers[0].forward(X, training)
         else:
-            a = layers[0].forward(X, training, x_ones=X_ones)
-        for layer in layers[1:]:
-            a = layer.forward(a, training)
+            a = layers[0].forward(X, training, X_ones)
+        for i in range(1, len(layers)):
+            a = layers[i].forward(a, training)
         return a
 
     def backward_from_output(
@@ -245,11 +247,11 @@ class Sequential:
         Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ, or,
         with ``lr``, the step θ ← θ − lr·∂L/∂θ has been taken instead (``Dense.backward``).
         """
-        a = self.forward(X, training=True, X_ones=X_ones)
+        a = self.forward(X, True, X_ones)
         last = self.dense_layers[-1]
         if weights is None and loss.fuses_with == last.activation.name:
             value, grad = loss.fused_value_and_gradient(a, T, last._z)
-            self._backward(grad, through_last_activation=False, lr=lr)
+            self._backward(grad, False, lr)
         else:
             value = self.loss_value(a, T, loss, weights)
             self.backward_from_output(a, T, loss, weights, lr=lr)
@@ -261,11 +263,10 @@ class Sequential:
         layers = self.layers
         last = layers[-1]
         first = layers[0]
-        grad = last.backward(grad, need_input_grad=last is not first,
-                             through_activation=through_last_activation, lr=lr)
+        grad = last.backward(grad, last is not first, lr, through_last_activation)
         for i in range(len(layers) - 2, -1, -1):
             layer = layers[i]
-            grad = layer.backward(grad, need_input_grad=layer is not first, lr=lr)
+            grad = layer.backward(grad, layer is not first, lr)
 
     def loss_value(
         self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
