@@ -422,3 +422,46 @@ def test_pickle_and_deepcopy_keep_parameters_as_views_of_one_buffer():
         clone.fit(X, y, loss="binary_crossentropy", optimizer=clone.optimizer, epochs=2)
     model.fit(X, y, loss="binary_crossentropy", optimizer=model.optimizer, epochs=2)
     np.testing.assert_array_equal(clone.get_flat_weights(), model.get_flat_weights())
+
+
+# -- norms and divergence with few snapshot rows --------------------------------------------
+
+
+class GrowingRate(bp.Callback):
+    """Multiplies the learning rate by 10 after every epoch: training diverges in a few."""
+
+    def on_epoch_end(self, epoch, logs):
+        self.model.optimizer.lr *= 10
+
+
+@pytest.mark.parametrize("budget_rows", [1, 3])
+def test_norms_and_divergence_do_not_depend_on_snapshot_rows(moons, monkeypatch, budget_rows):
+    """Each epoch's [values | gradients] goes into a row of a buffer reduced when full;
+    with 1 or 3 rows (large models) the norms and the restored weights are the same as with
+    the 256 rows a small model gets."""
+    from backprop import _loop
+
+    X_train, _, y_train, _ = moons
+
+    def run(rows):
+        model = bp.MLP([2, 10, 10, 1], activation="relu", output_activation="identity",
+                       seed=3, dtype="float64")
+        storage = model._storage.size
+        monkeypatch.setattr(_loop, "SNAPSHOT_BUDGET", rows * storage if rows else 1 << 22)
+        history = model.fit(X_train, y_train, loss="mse", optimizer=bp.SGD(lr=0.05), epochs=8,
+                            batch_size=100)
+        epochs = Snapshots()
+        with pytest.raises(bp.TrainingDiverged) as info:
+            model.fit(X_train, y_train, loss="mse", optimizer=bp.SGD(lr=0.01), epochs=50,
+                      callbacks=[epochs, GrowingRate()])
+        return history, info.value, epochs.weights, model.get_flat_weights()
+
+    history, error, kept, weights = run(budget_rows)
+    reference, reference_error, _, reference_weights = run(None)
+    assert error.epoch == reference_error.epoch > budget_rows
+    for key in ("grad_norm", "weight_norm"):
+        np.testing.assert_array_equal(history.layer_series(key), reference.layer_series(key))
+        np.testing.assert_array_equal(error.history.layer_series(key),
+                                      reference_error.history.layer_series(key))
+    np.testing.assert_array_equal(weights, kept[-1])  # the last epoch that ended well
+    np.testing.assert_array_equal(weights, reference_weights)
