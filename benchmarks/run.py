@@ -1,7 +1,8 @@
 """`make bench`: backprop against scikit-learn and PyTorch on the same networks, one run.
 
-Each measurement is the median of REPEATS runs after one warm-up; ratios are peer/backprop
-(above 1 means backprop is faster). Usage: python benchmarks/run.py [--repeats N] [--only W1,W3]
+Each measurement is the median of REPEATS runs after one warm-up, the libraries taking turns
+run by run; ratios are peer/backprop (above 1 means backprop is faster).
+Usage: python benchmarks/run.py [--repeats N] [--only W1,W3]
 """
 
 from __future__ import annotations
@@ -58,15 +59,22 @@ def machine() -> str:
             f"{sklearn.__version__}, PyTorch {torch.__version__}, backprop {wl.bp.__version__}")
 
 
-def measure(fn, repeats: int) -> dict:
-    fn()  # warm-up: imports, allocator, BLAS threads
-    times, accs = [], []
+def measure(runs: dict, repeats: int) -> dict:
+    """Time every library ``repeats`` times after one warm-up each (imports, allocator, BLAS
+    threads). The repeats are interleaved, one run of each library per round, so a slow
+    spell of this shared machine falls on all of them rather than on one library's block."""
+    for fn in runs.values():
+        fn()
+    times = {name: [] for name in runs}
+    accs = {name: [] for name in runs}
     for _ in range(repeats):
-        seconds, accuracy = fn()
-        times.append(seconds)
-        accs.append(accuracy)
-    return {"median": statistics.median(times), "min": min(times), "max": max(times),
-            "accuracy": statistics.median(accs)}
+        for name, fn in runs.items():
+            seconds, accuracy = fn()
+            times[name].append(seconds)
+            accs[name].append(accuracy)
+    return {name: {"median": statistics.median(times[name]), "min": min(times[name]),
+                   "max": max(times[name]), "accuracy": statistics.median(accs[name])}
+            for name in runs}
 
 
 def unit(key: str, spec: wl.Spec, seconds: float, n_train: int) -> str:
@@ -95,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             "sklearn f32": partial(wl.run_sklearn, spec, data, float32=True),
             "torch": partial(wl.run_torch, spec, data),
         }
-        results = {name: measure(fn, args.repeats) for name, fn in runs.items()}
+        results = measure(runs, args.repeats)
         ours = results["backprop"]["median"]
         print(f"{spec.name}: {spec.sizes}, {spec.optimizer} lr={spec.lr}, {spec.epochs} epochs, "
               f"batch {spec.batch_size or 'full'}, {n_train} training rows")
