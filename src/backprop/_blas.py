@@ -34,7 +34,8 @@ _SYMBOLS = (
 
 def _numpy_openblas_files() -> Iterator[Path]:
     """The OpenBLAS library files bundled with NumPy (Linux, Windows and macOS wheels)."""
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    config = getattr(np.__config__, "CONFIG", {})  # NumPy >= 1.25
+    blas = config.get("Build Dependencies", {}).get("blas", {})
     if "openblas" not in str(blas.get("name", "")).lower():
         return
     package = Path(np.__file__).resolve().parent
