@@ -219,16 +219,13 @@ class Dense(Layer):
         a gradient written by the other BLAS thread is needed. Otherwise, and where NumPy's
         BLAS cannot be called, the gradient is written and subtracted: the same arithmetic
         as ``backward`` without ``lr`` followed by an SGD step."""
-        if self._x_ones is not None:
-            blocks = [(self.Wb, self._x_ones)]
-        else:
-            blocks = [(self.W, self._x)]
-        for param, inputs in blocks:
-            if param.value.size < _FUSED_STEP_MIN_SIZE or not _blas.add_product_t(
-                param.value, -lr, inputs, delta
-            ):
-                dot(inputs.T, delta, out=param.grad)
-                param.value -= lr * param.grad
+        # [W; b] with the input's ones column, or W alone (b below)
+        param, inputs = (self.Wb, self._x_ones) if self._x_ones is not None else (self.W, self._x)
+        if param.value.size < _FUSED_STEP_MIN_SIZE or not _blas.add_product_t(
+            param.value, -lr, inputs, delta
+        ):
+            dot(inputs.T, delta, out=param.grad)
+            param.value -= lr * param.grad
         if self._x_ones is None and self.b is not None:
             dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
             self.b.value -= lr * self.b.grad
