@@ -46,39 +46,21 @@ def _number(text: str, kind: type) -> Any:
     return value
 
 
-def positive_float(text: str) -> float:
-    value = _number(text, float)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
-    return value
+def _bounded(kind: type, accepts, requirement: str):
+    """An argparse type: a finite ``kind`` for which ``accepts(value)`` holds."""
+    def parse(text: str) -> Any:
+        value = _number(text, kind)
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"must be {requirement}; got {text}")
+        return value
+    return parse
 
 
-def nonnegative_float(text: str) -> float:
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number ≥ 0; got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    value = _number(text, float)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a fraction in [0, 1); got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 1; got {text}")
-    return value
-
-
-def nonnegative_int(text: str) -> int:
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 0; got {text}")
-    return value
+positive_float = _bounded(float, lambda v: v > 0, "a positive number")
+nonnegative_float = _bounded(float, lambda v: v >= 0, "a number ≥ 0")
+fraction = _bounded(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+positive_int = _bounded(int, lambda v: v >= 1, "an integer ≥ 1")
+nonnegative_int = _bounded(int, lambda v: v >= 0, "an integer ≥ 0")
 
 
 # -- data -------------------------------------------------------------------------------------
