@@ -15,6 +15,7 @@ use disagrees with ``np.dot``, ``add_product_t`` returns False and callers fall 
 from __future__ import annotations
 
 import ctypes
+import functools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -64,28 +65,21 @@ def _load(ctype: str) -> Callable | None:
     return None
 
 
-_GEMM: dict[np.dtype, Callable | None] = {}
-
-
+@functools.cache
 def _gemm_for(dtype: np.dtype) -> Callable | None:
-    if dtype not in _GEMM:
-        _GEMM[dtype] = None  # until the check below passes
-        function = _load("s" if dtype == np.float32 else "d")
-        if function is not None:
-            _GEMM[dtype] = function
-            if not _agrees_with_numpy(dtype):
-                _GEMM[dtype] = None
-    return _GEMM[dtype]
-
-
-def _agrees_with_numpy(dtype: np.dtype) -> bool:
-    """One small product through the loaded symbol, compared with NumPy's."""
+    """The checked ``?gemm`` for ``dtype``: loaded once, and only if one small product through
+    it agrees with NumPy's."""
+    gemm = _load("s" if dtype == np.float32 else "d")
+    if gemm is None:
+        return None
     rng = np.random.default_rng(0)
     A = rng.standard_normal((5, 3)).astype(dtype)
     B = rng.standard_normal((5, 4)).astype(dtype)
     C = rng.standard_normal((3, 4)).astype(dtype)
     expected = C - 0.5 * (A.T @ B)
-    return add_product_t(C, -0.5, A, B) and np.allclose(C, expected, rtol=1e-5, atol=1e-5)
+    if _call(gemm, C, -0.5, A, B) and np.allclose(C, expected, rtol=1e-5, atol=1e-5):
+        return gemm
+    return None
 
 
 def _rows(array: np.ndarray) -> int | None:
@@ -125,10 +119,13 @@ def add_product_t(C: np.ndarray, alpha: float, A: np.ndarray, B: np.ndarray) -> 
     dtype = C.dtype
     if dtype not in (np.float32, np.float64) or A.dtype != dtype or B.dtype != dtype:
         return False
-    gemm = _GEMM.get(dtype, False)
-    if gemm is False:
-        gemm = _gemm_for(dtype)
-    if gemm is None or A.ndim != 2 or B.ndim != 2 or C.ndim != 2:
+    gemm = _gemm_for(dtype)
+    return gemm is not None and _call(gemm, C, alpha, A, B)
+
+
+def _call(gemm: Callable, C: np.ndarray, alpha: float, A: np.ndarray, B: np.ndarray) -> bool:
+    """``gemm`` on row-major arrays of one dtype, if their shapes and strides suit it."""
+    if A.ndim != 2 or B.ndim != 2 or C.ndim != 2:
         return False
     m, k = A.shape
     n = B.shape[1]

@@ -85,7 +85,7 @@ class _Loop:
         rows = max(1, min(256, SNAPSHOT_BUDGET // storage.size))
         self.snapshots = np.empty((rows, storage.size), dtype=storage.dtype)
         self.snapshots_filled = 0
-        total = model.flat_param.value.size
+        total = self.n_values = model.flat_param.value.size
         starts = [start for start, _, _ in model.segments]
         self.norm_segments = np.array(starts + [total + s for s in starts], dtype=np.intp)
         weight_at = [i for i, (_, _, is_weight) in enumerate(model.segments) if is_weight]
@@ -213,7 +213,7 @@ class _Loop:
         """Copy this epoch's [values | gradients] (gradients of its last batch) into a row."""
         row = self.snapshots[self.snapshots_filled]
         copyto(row, self.model._storage)
-        self.last_good = row[: self.model.flat_param.value.size]
+        self.last_good = row[: self.n_values]
         self.snapshots_filled += 1
         if self.snapshots_filled == len(self.snapshots):
             self._reduce_snapshots()

@@ -200,9 +200,9 @@ class Dense(Layer):
             raise RuntimeError("backward called before forward on this Dense layer")
         delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
         dx = dot(delta, self.W.value.T) if need_input_grad else None
-        if lr is not None:
-            self._descend(delta, lr)
-        elif self._x_ones is not None:
+        if lr is not None and self._step_in_product(delta, lr):
+            return dx
+        if self._x_ones is not None:
             # [x 1]ᵀ·δ: the rows of ∂L/∂W and, last, ∂L/∂b = Σₙ δ, in one product.
             dot(self._x_ones.T, delta, out=self.Wb.grad)
         else:
@@ -211,24 +211,25 @@ class Dense(Layer):
                 # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on
                 # narrow δ.
                 dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
+        if lr is not None:  # the step the product could not take: the same as SGD's
+            for param in (self.Wb,) if self._x_ones is not None else self.params():
+                param.value -= lr * param.grad
         return dx
 
-    def _descend(self, delta: np.ndarray, lr: float) -> None:
-        """θ ← θ − lr·∂L/∂θ. A large block takes the step inside the product that computes
-        its gradient, W ← W − lr·xᵀδ in one BLAS call (see _blas), so no separate pass over
-        a gradient written by the other BLAS thread is needed. Otherwise, and where NumPy's
-        BLAS cannot be called, the gradient is written and subtracted: the same arithmetic
-        as ``backward`` without ``lr`` followed by an SGD step."""
-        # [W; b] with the input's ones column, or W alone (b below)
+    def _step_in_product(self, delta: np.ndarray, lr: float) -> bool:
+        """W ← W − lr·xᵀδ (or [W; b] with the input's ones column) as one BLAS call, so no
+        separate pass runs over a gradient written by the other BLAS thread (see _blas);
+        then b ← b − lr·Σₙδ. False, with nothing changed, for a small block or where NumPy's
+        BLAS cannot be called: ``backward`` then writes the gradients and subtracts them."""
         param, inputs = (self.Wb, self._x_ones) if self._x_ones is not None else (self.W, self._x)
         if param.value.size < _FUSED_STEP_MIN_SIZE or not _blas.add_product_t(
             param.value, -lr, inputs, delta
         ):
-            dot(inputs.T, delta, out=param.grad)
-            param.value -= lr * param.grad
+            return False
         if self._x_ones is None and self.b is not None:
             dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
             self.b.value -= lr * self.b.grad
+        return True
 
     def _ones(self, n: int) -> np.ndarray:
         ones = self._ones_buffer

@@ -50,10 +50,14 @@ class Optimizer:
             clip_by_global_norm(params, self.clipnorm)
         self.iterations += 1
         for p in params:
-            state = self._state.get(id(p))
-            if state is None:
-                state = self._state[id(p)] = self._init_state(p)
-            self._update(p, state)
+            self._update(p, self._state_of(p))
+
+    def _state_of(self, p: Param) -> dict[str, Any]:
+        """The state kept for ``p``, created on its first step."""
+        state = self._state.get(id(p))
+        if state is None:
+            state = self._state[id(p)] = self._init_state(p)
+        return state
 
     def plain_step_lr(self) -> float | None:
         """η when the next update is exactly θ ← θ − η·g, else None.
@@ -67,10 +71,7 @@ class Optimizer:
         """Book a step that backpropagation took for this optimiser (see ``plain_step_lr``)."""
         self.iterations += 1
         for p in params:
-            state = self._state.get(id(p))
-            if state is None:
-                state = self._state[id(p)] = self._init_state(p)
-            state["step"] += 1
+            self._state_of(p)["step"] += 1
 
     def _init_state(self, p: Param) -> dict[str, Any]:
         return {"step": 0}
