@@ -16,9 +16,9 @@ from safetensors_bytes import join as _join
 from safetensors_bytes import split as _split
 
 import backprop as bp
-from backprop import _io_format
 from backprop.datasets import Scaler
 from backprop.io import MODEL_FILENAME
+from backprop.io import format as _io_format
 
 
 @pytest.fixture

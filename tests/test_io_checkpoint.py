@@ -9,7 +9,7 @@ import pytest
 from safetensors_bytes import edit_header as _edit_header
 
 import backprop as bp
-from backprop import _io_format
+from backprop.io import format as _io_format
 from backprop.io import restore_checkpoint
 
 

@@ -9,7 +9,7 @@ import pytest
 
 import backprop as bp
 from backprop import datasets, plots
-from backprop._plots_common import NEGATIVE, POSITIVE
+from backprop.plots.common import NEGATIVE, POSITIVE
 
 plt = pytest.importorskip("matplotlib.pyplot")
 Image = pytest.importorskip("PIL.Image")

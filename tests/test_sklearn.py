@@ -24,8 +24,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_helpers import quiet_fit, regression_data
 
 import backprop as bp
-from backprop._sklearn_training import sklearn_initialize
 from backprop.sklearn import MLPClassifier, MLPRegressor
+from backprop.sklearn.training import sklearn_initialize
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import sklearn_parity  # noqa: E402

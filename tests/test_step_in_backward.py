@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import _blas
+from backprop._fast import blas as _blas
 from backprop.optimizers import SGD
 
 BLAS_AVAILABLE = _blas.add_product_t(np.zeros((2, 2), np.float32), 1.0,

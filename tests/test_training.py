@@ -439,7 +439,7 @@ def test_norms_and_divergence_do_not_depend_on_snapshot_rows(moons, monkeypatch,
     """Each epoch's [values | gradients] goes into a row of a buffer reduced when full;
     with 1 or 3 rows (large models) the norms and the restored weights are the same as with
     the 256 rows a small model gets."""
-    from backprop import _loop
+    from backprop._fast import loop as _loop
 
     X_train, _, y_train, _ = moons
 

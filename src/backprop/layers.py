@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _blas
 from . import activations as _activations
 from . import initializers as _initializers
-from ._numpy_direct import dot
+from ._fast import blas as _blas
+from ._fast.numpy_direct import dot
 from ._validation import as_rng, check_dtype, check_in_range, check_positive
 
 #: blocks with fewer parameters than this take a separate update step (a BLAS call through

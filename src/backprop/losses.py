@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._numpy_direct import vdot
+from ._fast.numpy_direct import vdot
 from ._registry import Registry
 
 

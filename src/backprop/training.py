@@ -9,7 +9,7 @@ import numpy as np
 
 from . import losses as _losses
 from . import optimizers as _optimizers
-from ._loop import TrainingDiverged, _Loop
+from ._fast.loop import TrainingDiverged, _Loop
 from ._validation import check_in_range, check_nonnegative, check_positive, check_X
 from .callbacks import Callback, History, ProgressBar, check_callbacks
 

@@ -40,7 +40,7 @@ class Context:
         """Reference a figure already saved at ``self.path(filename)`` and free its memory."""
         if not self.path(filename).is_file():
             raise FileNotFoundError(f"figure {filename} was not written to {self.out}")
-        from .._plots_common import pyplot
+        from ..plots.common import pyplot
 
         pyplot().close(fig)
         self.report.figure(filename, caption)

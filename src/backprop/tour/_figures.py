@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._plots_common import BINARY_COLOURS, finish, pyplot
+from ..plots.common import BINARY_COLOURS, finish, pyplot
 
 
 def xor_linear(X: np.ndarray, y: np.ndarray, proba, accuracy: float,

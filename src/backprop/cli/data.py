@@ -71,7 +71,7 @@ def is_csv(data: str) -> bool:
 def load_dataset(data: str, target: str | None, n_samples: int | None = None,
                  noise: float | None = None, seed: int | None = None):
     """A named data set (``moons``) or a CSV file (needs ``target``) as a ``Dataset``."""
-    from . import datasets
+    from .. import datasets
 
     if is_csv(data):
         if not Path(data).is_file():

@@ -19,8 +19,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._sklearn_params import STOCHASTIC_SOLVERS, Settings, resolve
-from ._sklearn_training import (
+from ..mlp import MLP
+from .params import STOCHASTIC_SOLVERS, Settings, resolve
+from .training import (
     Monitor,
     alpha_to_l2,
     fit_lbfgs,
@@ -29,7 +30,6 @@ from ._sklearn_training import (
     sklearn_loss,
     warn_batch_size_clipped,
 )
-from .mlp import MLP
 
 #: scikit-learn's "auto" batch size is min(AUTO_BATCH, n_samples)
 AUTO_BATCH = 200

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._plots_common import CLASS_COLOURS, finish, pyplot
+from .common import CLASS_COLOURS, finish, pyplot
 
 
 def _activation_curves(act: Any, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
@@ -42,7 +42,7 @@ def plot_activations(names: Sequence[Any] | None = None, path: str | Path | None
         Exactly one axes per activation. Softmax is drawn for the two logits [z, 0], where
         its first output equals sigmoid(z) and the derivative is the Jacobian's diagonal.
     """
-    from . import activations
+    from .. import activations
 
     names = list(activations.ACTIVATIONS.names() if names is None else names)
     if not names:
@@ -87,7 +87,7 @@ def layer_activations(init: str, activation: Any = "tanh", depth: int = 10, widt
     everywhere and weights from the initialiser ``init``; each array has shape
     (n_samples, width).
     """
-    from .mlp import MLP
+    from ..mlp import MLP
 
     model = MLP([width] * (depth + 1), activation=activation, output_activation=activation,
                 init=init, seed=seed, dtype="float64")
@@ -138,7 +138,7 @@ def plot_initialization(initializers: Sequence[str] = ("small_normal", "xavier_u
         The last axes holds one line per initialiser whose y-data are the per-layer
         standard deviations.
     """
-    from . import initializers as _initializers
+    from .. import initializers as _initializers
 
     if isinstance(initializers, str):
         initializers = [initializers]
@@ -210,6 +210,6 @@ def plot_initialization(initializers: Sequence[str] = ("small_normal", "xavier_u
 
 
 def _activations_name(activation: Any) -> str:
-    from . import activations
+    from .. import activations
 
     return activations.get(activation).name

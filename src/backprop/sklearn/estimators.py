@@ -1,15 +1,4 @@
-"""scikit-learn estimators backed by the backprop engine: ``MLPClassifier`` and ``MLPRegressor``.
-
-Drop-in replacements for ``sklearn.neural_network``'s classes of the same names: the same
-parameter names and fitted attributes, usable in ``Pipeline``, ``cross_val_score`` and
-``GridSearchCV``, plus what scikit-learn's frozen MLP lacks: any registered activation
-(``leaky_relu``, ``gelu``, ...), dropout, weight initialisers, robust regression losses,
-``class_weight``, a per-epoch validation-loss curve, early stopping on validation loss, and
-float32 training.
-
->>> from backprop.sklearn import MLPClassifier
->>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=50, random_state=0)
-"""
+"""``MLPClassifier`` and ``MLPRegressor``: the estimator classes (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -27,9 +16,9 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
-from ._sklearn_base import BaseMLP
-from ._sklearn_docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
-from ._sklearn_params import InvalidParameterError
+from .base import BaseMLP
+from .docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .params import InvalidParameterError
 
 __all__ = ["MLPClassifier", "MLPRegressor", "InvalidParameterError"]
 

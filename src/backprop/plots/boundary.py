@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._plots_common import (
+from .common import (
     BINARY_COLOURS,
     CLASS_COLOURS,
     INSTALL_HINT,
@@ -208,8 +208,8 @@ def animate_decision_boundary(model: Any, X: Any, y: Any, epochs: int = 200, fra
         from PIL import Image
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError(f"animations need Pillow: {INSTALL_HINT}") from exc
-    from . import optimizers
-    from .callbacks import History
+    from .. import optimizers
+    from ..callbacks import History
 
     for name, value in (("epochs", epochs), ("frames", frames), ("frame_duration",
                                                                   frame_duration)):

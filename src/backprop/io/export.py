@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from ._io_format import atomic_write
-from .layers import Dense, Dropout
+from ..layers import Dense, Dropout
+from .format import atomic_write
 
 ONNX_OPSET = 17
 
@@ -52,7 +52,7 @@ def _import(module: str, extra: str) -> Any:
 
 
 def _check_model(model: Any) -> None:
-    from .network import Sequential
+    from ..network import Sequential
 
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a backprop Sequential or MLP; got "
@@ -161,8 +161,8 @@ def onnx_model(model: Any, scaler: Any = None) -> Any:
     opsets = [helper.make_opsetid("", ONNX_OPSET)]
     proto = helper.make_model(graph, opset_imports=opsets, producer_name="backprop",
                               ir_version=helper.find_min_ir_version_for(opsets))
-    from . import __version__
-    from ._io_format import dump_json
+    from .. import __version__
+    from .format import dump_json
 
     helper.set_model_props(proto, {"backprop_version": __version__,
                                    "model_config": dump_json(model.get_config(), "config")})
@@ -292,7 +292,7 @@ def from_torch(sequential: Any, dtype: Any = None) -> Any:
     """
     torch = _torch()
     nn = torch.nn
-    from .network import Sequential
+    from ..network import Sequential
 
     if not isinstance(sequential, nn.Sequential):
         raise TypeError(f"from_torch expects a torch.nn.Sequential; got "

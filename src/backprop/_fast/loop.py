@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from . import losses as _losses
-from ._numpy_direct import copyto, dot
-from .callbacks import Callback, History
+from .. import losses as _losses
+from ..callbacks import Callback, History
+from .numpy_direct import copyto, dot
 
 #: at most this many numbers are kept in the per-epoch snapshots of [values | gradients]
 SNAPSHOT_BUDGET = 1 << 22

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._plots_common import NEGATIVE, POSITIVE, finish, pyplot
+from .common import NEGATIVE, POSITIVE, finish, pyplot
 
 _NODE_COLOURS = {"input": "#c7e9c0", "hidden": "#c6dbef", "output": "#fdd0a2"}
 

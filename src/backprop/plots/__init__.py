@@ -31,10 +31,10 @@ Examples
 
 from __future__ import annotations
 
-from ._plots_architecture import plot_architecture
-from ._plots_boundary import animate_decision_boundary, plot_decision_boundary
-from ._plots_functions import layer_activations, plot_activations, plot_initialization
-from ._plots_training import plot_gradient_flow, plot_history
+from .architecture import plot_architecture
+from .boundary import animate_decision_boundary, plot_decision_boundary
+from .functions import layer_activations, plot_activations, plot_initialization
+from .training import plot_gradient_flow, plot_history
 
 __all__ = [
     "plot_architecture", "plot_decision_boundary", "plot_history", "plot_activations",

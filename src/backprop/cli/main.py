@@ -1,20 +1,4 @@
-"""The ``backprop`` command: train, evaluate and predict on CSV files, plots, checks, the tour.
-
-::
-
-    backprop train --data moons --hidden 10,10 --epochs 500 --early-stopping 20 --out runs/moons
-    backprop evaluate --model runs/moons --data moons --seed 7
-    backprop predict --model runs/moons --data points.csv --output preds.csv
-    backprop plot activations|architecture|history|boundary ...
-    backprop gradcheck --hidden 4,3 --activation tanh
-    backprop export --model runs/moons --format onnx
-    backprop tour --out out/chapter4
-
-A thin shell over the public API. Every expected failure — a bad argument, a missing file,
-an unknown column, a model that does not fit the data — prints one line
-``backprop: error: ...`` on stderr and exits with status 2; set ``BACKPROP_DEBUG=1`` to see
-the traceback instead.
-"""
+"""The argument parser and ``main``: each command's function is imported only when it runs."""
 
 from __future__ import annotations
 
@@ -23,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import _cli_data as data
+from . import data
 
 EXIT_ERROR = 2
 
@@ -49,7 +33,7 @@ def _name(registry):
 
 
 def _data_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    from .datasets import NAMES
+    from ..datasets import NAMES
 
     parser.add_argument("--data", required=required,
                         help=f"a data set ({', '.join(NAMES)}) or a CSV file")
@@ -64,7 +48,7 @@ def _data_options(parser: argparse.ArgumentParser, required: bool = True) -> Non
 
 
 def _train_parser(sub) -> None:
-    from . import activations, initializers, losses, optimizers
+    from .. import activations, initializers, losses, optimizers
 
     p = sub.add_parser("train", help="train a network and save it with its figures",
                        description="Train an MLP on a data set or CSV file; print train, "
@@ -102,7 +86,7 @@ def _train_parser(sub) -> None:
     p.add_argument("--out", default="runs/model", help="output directory (default runs/model)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_run("_cli_train", "train"))
+    p.set_defaults(func=_run("train", "train"))
 
 
 def _model_parsers(sub) -> None:
@@ -110,24 +94,24 @@ def _model_parsers(sub) -> None:
     p.add_argument("--model", required=True, help="directory written by 'backprop train'")
     _data_options(p)
     p.add_argument("--output", help="also write the metrics to this JSON file")
-    p.set_defaults(func=_run("_cli_train", "evaluate"))
+    p.set_defaults(func=_run("train", "evaluate"))
 
     p = sub.add_parser("predict", help="predicted class and probabilities for each row")
     p.add_argument("--model", required=True, help="directory written by 'backprop train'")
     _data_options(p)
     p.add_argument("--output", required=True, help="CSV file to write")
-    p.set_defaults(func=_run("_cli_train", "predict"))
+    p.set_defaults(func=_run("train", "predict"))
 
     p = sub.add_parser("export", help="export a saved model to ONNX or TorchScript")
     p.add_argument("--model", required=True, help="directory written by 'backprop train'")
     p.add_argument("--format", required=True, choices=["onnx", "torch"])
     p.add_argument("--output", help="file to write (default: model.onnx / model.pt beside "
                                     "the model)")
-    p.set_defaults(func=_run("_cli_tools", "export"))
+    p.set_defaults(func=_run("tools", "export"))
 
 
 def _tool_parsers(sub) -> None:
-    from . import activations, losses
+    from .. import activations, losses
 
     p = sub.add_parser("plot", help="draw activations, an architecture, a history or a "
                                     "decision boundary")
@@ -138,7 +122,7 @@ def _tool_parsers(sub) -> None:
     p.add_argument("--names", help="activations to draw, comma-separated (default: all)")
     _data_options(p, required=False)
     p.add_argument("--output", help="PNG file to write")
-    p.set_defaults(func=_run("_cli_tools", "plot"))
+    p.set_defaults(func=_run("tools", "plot"))
 
     p = sub.add_parser("gradcheck", help="backpropagation against finite differences, "
                                          "per parameter")
@@ -156,12 +140,12 @@ def _tool_parsers(sub) -> None:
     p.add_argument("--seed", type=data.nonnegative_int, default=0, help="default 0")
     p.add_argument("--tolerance", type=data.positive_float, default=1e-6,
                    help="largest relative error that passes (default 1e-6)")
-    p.set_defaults(func=_run("_cli_tools", "gradcheck"))
+    p.set_defaults(func=_run("tools", "gradcheck"))
 
     p = sub.add_parser("tour", help="re-run the whole chapter and write the report")
     p.add_argument("--out", default="out/chapter4", help="output directory "
                                                          "(default out/chapter4)")
-    p.set_defaults(func=_run("_cli_tools", "tour"))
+    p.set_defaults(func=_run("tools", "tour"))
 
 
 def _run(module: str, name: str):
@@ -177,7 +161,7 @@ def _run(module: str, name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(prog="backprop", description="Multi-layer perceptrons made visible, "
                                                    "verified and fast.")

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from . import activations as _activations
-from . import initializers as _initializers
-from . import losses as _losses
+from .. import activations as _activations
+from .. import initializers as _initializers
+from .. import losses as _losses
 
 #: solvers backed by a ``backprop`` optimiser (mini-batch, one update per batch)
 STOCHASTIC_SOLVERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad")

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from . import losses as _losses
-from .callbacks import Callback
-from .losses import CategoricalCrossEntropy, Loss
-from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from .. import losses as _losses
+from ..callbacks import Callback
+from ..losses import CategoricalCrossEntropy, Loss
+from ..optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
 #: scikit-learn's adaptive schedule stops once the learning rate falls to this value
 MIN_ADAPTIVE_LR = 1e-6

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _cli_data as data
+from . import data
 
 
 def _console():
@@ -18,7 +18,7 @@ def _console():
 
 
 def _save(fig: Any, path: Path) -> int:
-    from ._plots_common import pyplot
+    from ..plots.common import pyplot
 
     pyplot().close(fig)
     _console().print(f"wrote {path}")
@@ -34,7 +34,7 @@ def _output(args: Any, default: str) -> Path:
 
 
 def plot(args: Any) -> int:
-    from . import plots
+    from .. import plots
 
     kind = args.kind
     if kind == "activations":
@@ -66,7 +66,7 @@ def plot(args: Any) -> int:
     # boundary
     if args.data is None:
         raise ValueError("plot boundary needs --data (a data set name or a CSV file)")
-    from ._cli_train import _prepared
+    from .train import _prepared
 
     model = data.load_model(args.model)
     ds, X, _ = _prepared(args, model)
@@ -119,7 +119,7 @@ def gradcheck(args: Any) -> int:
 
 
 def export(args: Any) -> int:
-    from . import io
+    from .. import io
 
     model = data.load_model(args.model)
     base = Path(args.model)
@@ -136,7 +136,7 @@ def export(args: Any) -> int:
 
 
 def tour(args: Any) -> int:
-    from . import tour as tour_module
+    from .. import tour as tour_module
 
     console = _console()
     result = tour_module.run(args.out, log=lambda line: console.print(line, markup=False))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io_format import DTYPE_CODES, ModelFileError, dump_json, parse_json
+from .format import DTYPE_CODES, ModelFileError, dump_json, parse_json
 
 FORMAT = "backprop"
 FORMAT_VERSION = 1
@@ -36,7 +36,7 @@ CALLBACK_PREFIX = "callback."
 
 
 def library_version() -> str:
-    from . import __version__
+    from .. import __version__
 
     return __version__
 
@@ -62,7 +62,7 @@ def _scaler_config(scaler: Any, n_features: int) -> dict[str, Any] | None:
     else:
         raise TypeError(f"scaler must be a backprop.datasets.Scaler (or its get_config() dict); "
                         f"got {type(scaler).__name__}")
-    from .datasets import Scaler
+    from ..datasets import Scaler
 
     try:  # a file we write must be a file we can read back
         fitted_width = Scaler.from_config(config).n_features
@@ -186,7 +186,7 @@ def check_format(meta: dict[str, str], path: Any) -> str:
 def decode_model(tensors: dict[str, np.ndarray], meta: dict[str, str], path: Any,
                  kind: str) -> Any:
     """Build the model a validated file describes and set its weights."""
-    from .network import Sequential
+    from ..network import Sequential
 
     config = _json_entry(meta, "model_config", path, (dict,))
     dtype_name = config.get("dtype", "float32")
@@ -251,7 +251,7 @@ def _decode_scaler(meta: dict[str, str], path: Any, n_features: int) -> Any:
         if values is not None and (not isinstance(values, list) or len(values) != n_features):
             raise ModelFileError(path, f"scaler {key!r} must be a list of {n_features} numbers")
     try:
-        from .datasets import Scaler
+        from ..datasets import Scaler
 
         return Scaler.from_config(config)
     except ImportError:

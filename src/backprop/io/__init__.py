@@ -18,10 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ._io_checkpoint import ModelCheckpoint, restore_checkpoint
-from ._io_export import ONNX_OPSET, export_onnx, export_torch, from_torch, to_torch
-from ._io_format import ModelFileError, atomic_write, encode_safetensors, read_safetensors
-from ._io_model import FORMAT_VERSION, check_format, decode_model, model_metadata, model_tensors
+from .checkpoint import ModelCheckpoint, restore_checkpoint
+from .export import ONNX_OPSET, export_onnx, export_torch, from_torch, to_torch
+from .format import ModelFileError, atomic_write, encode_safetensors, read_safetensors
+from .model_file import FORMAT_VERSION, check_format, decode_model, model_metadata, model_tensors
 
 #: the file inside a model directory (what the command line's ``--model DIR`` reads)
 MODEL_FILENAME = "model.safetensors"
@@ -71,7 +71,7 @@ def save(model: Any, path: str | os.PathLike, *, scaler: Any = None, classes: An
     >>> bp.load(path).get_config() == model.get_config()
     True
     """
-    from .network import Sequential
+    from ..network import Sequential
 
     if not isinstance(model, Sequential):
         raise TypeError(f"model must be a backprop Sequential or MLP; got "

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _cli_data as data
+from . import data
 
 
 def _console():
@@ -117,8 +117,8 @@ def _write_history(history: Any, out: Path) -> None:
 
 
 def _figures(model, history, X, y, task, out: Path) -> list[str]:
-    from . import plots
-    from ._plots_common import pyplot
+    from .. import plots
+    from ..plots.common import pyplot
 
     made = []
 

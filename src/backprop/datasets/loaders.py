@@ -1,16 +1,5 @@
-"""Data: the chapter's toy 2-D sets, scikit-learn's bundled sets, CSV files, splits, scaling.
-
-Every loader returns a :class:`Dataset`: ``X`` (n, d) float64, ``y`` class indices 0..K−1
-(int64) for classification or float64 values for regression, and the original class labels
-in ``classes``. Generators take a ``seed`` (int or ``np.random.Generator``); the same seed
-gives the same data. scikit-learn is imported only inside the loaders that use it, and the
-:class:`Scaler` needs NumPy alone, so a saved model loads without scikit-learn.
-
->>> from backprop import datasets
->>> ds = datasets.load("moons", n_samples=200, noise=0.2, seed=0)
->>> ds.X.shape, ds.task
-((200, 2), 'binary')
-"""
+"""Loaders: the toy 2-D generators, scikit-learn's bundled sets and CSV files, each
+returning a :class:`Dataset`."""
 
 from __future__ import annotations
 
@@ -22,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ._datasets_csv import json_label, numeric_column, read_csv, try_float
-from ._datasets_prep import Scaler, Split, sklearn_module, sklearn_seed, split
-from ._validation import as_rng, check_positive
+from .._validation import as_rng, check_positive
+from .csv_files import json_label, numeric_column, read_csv, try_float
+from .prep import Scaler, Split, sklearn_module, sklearn_seed, split
 
 __all__ = ["NAMES", "Dataset", "Scaler", "Split", "load", "split", "from_csv", "xor", "moons",
            "circles", "spiral", "gaussian", "classification", "iris", "wine", "breast_cancer",

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._plots_common import finish, history_of, layer_keys, pyplot
+from .common import finish, history_of, layer_keys, pyplot
 
 TRAIN_COLOUR, VAL_COLOUR = "#1f77b4", "#ff7f0e"
 

@@ -25,8 +25,10 @@ from typing import Any
 
 import numpy as np
 
-from . import optimizers as _optimizers
-from ._io_format import (
+from .. import optimizers as _optimizers
+from ..callbacks import Callback, _monitor_mode, _MonitorMixin
+from ..layers import Dropout
+from .format import (
     DTYPE_CODES,
     ModelFileError,
     atomic_write,
@@ -35,7 +37,7 @@ from ._io_format import (
     parse_json,
     read_safetensors,
 )
-from ._io_model import (
+from .model_file import (
     CALLBACK_PREFIX,
     OPTIMIZER_PREFIX,
     check_format,
@@ -43,8 +45,6 @@ from ._io_model import (
     model_metadata,
     model_tensors,
 )
-from .callbacks import Callback, _monitor_mode, _MonitorMixin
-from .layers import Dropout
 
 #: NumPy bit generators whose state a checkpoint may restore
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
