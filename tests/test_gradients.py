@@ -253,7 +253,7 @@ def test_dropout_gradient_with_a_fixed_mask(rng):
 
     def loss_with_mask(theta):
         # The same generator state before every evaluation: the same dropout mask each time.
-        dropout._rng = np.random.default_rng(99)
+        dropout.rng = np.random.default_rng(99)
         model.set_flat_weights(theta)
         return model.loss_and_gradients(X, y, loss="mse")
 

@@ -1,10 +1,12 @@
-"""Plain SGD taken inside backpropagation: the same training as gradients then a step.
+"""The fused step: plain SGD taken inside backpropagation, the same training as gradients
+then a step.
 
-``fit`` lets ``Dense.backward(lr=η)`` apply θ ← θ − η·∂L/∂θ for plain SGD on every batch but
-an epoch's last; large blocks do it inside the BLAS product (backprop._blas). These tests
-pin that it is the same arithmetic as ``optimizer.step`` (bit for bit where NumPy does the
-update, to rounding where BLAS does) and that everything around it (step counts, norms,
-reproducibility, divergence) is unchanged.
+``fit`` attaches a ``backprop._fast.fused_step.FusedStep`` to the Dense layers, which then
+apply θ ← θ − η·∂L/∂θ in ``backward`` for plain SGD on every batch but an epoch's last; large
+blocks do it inside the BLAS product (backprop._fast.blas). These tests pin that it is the
+same arithmetic as ``optimizer.step`` (bit for bit where NumPy does the update, to rounding
+where BLAS does) and that everything around it (step counts, norms, reproducibility,
+divergence) is unchanged.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import pytest
 
 import backprop as bp
 from backprop._fast import blas as _blas
-from backprop.optimizers import SGD
+from backprop._fast.fused_step import FusedStep
 
 BLAS_AVAILABLE = _blas.add_product_t(np.zeros((2, 2), np.float32), 1.0,
                                      np.ones((3, 2), np.float32), np.ones((3, 2), np.float32))
@@ -41,7 +43,7 @@ def train(data, dtype="float64", optimizer=None, epochs=3, **fit_options):
 
 
 def without_step_in_backward(monkeypatch):
-    monkeypatch.setattr(SGD, "plain_step_lr", lambda self: None)
+    monkeypatch.setattr(FusedStep, "for_fit", classmethod(lambda cls, *args, **kwargs: None))
 
 
 def without_blas(monkeypatch):
@@ -100,7 +102,7 @@ def test_add_product_t_declines_what_blas_cannot_take(C, A, B):
 
 
 @pytest.mark.parametrize("n_in", [4, 200])  # a block below and above the BLAS-step size
-def test_dense_backward_with_lr_takes_the_sgd_step(n_in):
+def test_dense_backward_with_the_fused_step_takes_the_sgd_step(n_in):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((16, n_in))
     dy = rng.standard_normal((16, 50))
@@ -109,11 +111,19 @@ def test_dense_backward_with_lr_takes_the_sgd_step(n_in):
     layer.forward(x, training=True)
     dx_reference = layer.backward(dy.copy())
     dW, db = layer.W.grad.copy(), layer.b.grad.copy()
+    fused = FusedStep(bp.SGD(lr=0.5), [layer])
+    fused.attach()
     layer.forward(x, training=True)
-    dx = layer.backward(dy.copy(), lr=0.5)
+    dx = layer.backward(dy.copy())
+    fused.detach()
     np.testing.assert_allclose(layer.W.value, W0 - 0.5 * dW, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(layer.b.value, b0 - 0.5 * db, rtol=1e-12, atol=1e-14)
     np.testing.assert_array_equal(dx, dx_reference)  # ∂L/∂x from the weights before the step
+    # Detached, backward writes gradients again and leaves the weights alone.
+    W1 = layer.W.value.copy()
+    layer.forward(x, training=True)
+    layer.backward(dy.copy())
+    np.testing.assert_array_equal(layer.W.value, W1)
 
 
 # -- training ------------------------------------------------------------------------------
@@ -192,8 +202,13 @@ def test_a_subclass_of_sgd_keeps_its_own_rule(data):
         def _update(self, p, state):
             p.value -= 0.5 * self.lr * p.grad
 
-    assert HalfSGD(lr=0.1).plain_step_lr() is None
-    assert bp.SGD(lr=0.1).plain_step_lr() == 0.1
+    layers = bp.MLP([3, 2, 1], seed=0).dense_layers
+
+    def fused(optimizer):
+        return FusedStep.for_fit(optimizer, layers, layers[0], l2=0.0, batch_hooks=False)
+
+    assert fused(HalfSGD(lr=0.1)) is None
+    assert fused(bp.SGD(lr=0.1)).lr == 0.1
 
 
 def test_batch_hooks_see_real_gradients(data):

@@ -439,15 +439,15 @@ def test_norms_and_divergence_do_not_depend_on_snapshot_rows(moons, monkeypatch,
     """Each epoch's [values | gradients] goes into a row of a buffer reduced when full;
     with 1 or 3 rows (large models) the norms and the restored weights are the same as with
     the 256 rows a small model gets."""
-    from backprop._fast import loop as _loop
+    from backprop._fast import norms as _norms
 
     X_train, _, y_train, _ = moons
 
     def run(rows):
         model = bp.MLP([2, 10, 10, 1], activation="relu", output_activation="identity",
                        seed=3, dtype="float64")
-        storage = model._storage.size
-        monkeypatch.setattr(_loop, "SNAPSHOT_BUDGET", rows * storage if rows else 1 << 22)
+        storage = model.storage.buffer.size
+        monkeypatch.setattr(_norms, "SNAPSHOT_BUDGET", rows * storage if rows else 1 << 22)
         history = model.fit(X_train, y_train, loss="mse", optimizer=bp.SGD(lr=0.05), epochs=8,
                             batch_size=100)
         epochs = Snapshots()

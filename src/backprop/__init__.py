@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from . import activations, initializers, losses, optimizers
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
 from .gradcheck import GradcheckResult, gradcheck
@@ -15,22 +17,30 @@ from .network import Sequential
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .schedules import CosineDecay, ExponentialDecay, ReduceLROnPlateau, StepDecay
 from .training import TrainingDiverged, fit
+from .training import set_resumer as _set_resumer
 
 __version__ = "0.1.0"
 
-# Names backed by optional dependencies load on first use, so `import backprop` needs NumPy only.
+# The edge (io, plots, ...) is imported here on first use, never by the engine: names backed
+# by optional dependencies load lazily, so `import backprop` needs NumPy only.
 _LAZY = {
-    "save": "io", "load": "io", "export_onnx": "io", "from_torch": "io",
+    "save": "io", "load": "io", "export_onnx": "io", "from_torch": "io", "to_torch": "io",
     "ModelCheckpoint": "io", "ModelFileError": "io",
 }
 
 
 def __getattr__(name: str):
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'backprop' has no attribute {name!r}")
+
+
+def _resume(model, path, optimizer):
+    """``fit(..., resume_from=path)``: the io package reads the checkpoint."""
+    return importlib.import_module(".io", __name__).resume(model, path, optimizer)
+
+
+_set_resumer(_resume)
 
 __all__ = [
     "MLP", "Sequential", "Dense", "Dropout", "Layer", "Param",
@@ -39,5 +49,6 @@ __all__ = [
     "Callback", "EarlyStopping", "History", "ProgressBar",
     "TrainingDiverged", "fit", "gradcheck", "GradcheckResult",
     "activations", "initializers", "losses", "optimizers",
-    "save", "load", "export_onnx", "from_torch", "ModelCheckpoint", "ModelFileError",
+    "save", "load", "export_onnx", "to_torch", "from_torch", "ModelCheckpoint",
+    "ModelFileError",
 ]

@@ -13,16 +13,39 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_nonnegative
+from .validation import check_nonnegative
 
 
 class Callback:
-    """Base class; ``self.model`` is set before training starts."""
+    """Base class; ``fit`` calls ``set_model`` and ``set_params`` before training starts.
+
+    Attributes
+    ----------
+    model : Sequential
+        The model being trained.
+    params : dict
+        The context of the current ``fit`` (see :meth:`set_params`).
+    """
 
     model: Any = None
+    params: dict[str, Any] = {}  # replaced, never mutated, by set_params
 
     def set_model(self, model: Any) -> None:
         self.model = model
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        """Receive the context of this ``fit``, in ``self.params``:
+
+        - ``"epochs"``: the epoch index training stops before; ``"initial_epoch"``: the first;
+        - ``"batch_size"``: rows per step (None: the full batch);
+        - ``"validation"``: whether validation data is logged (``val_loss``, ...);
+        - ``"callbacks"``: the callbacks the user passed, in order (what a checkpoint saves);
+        - ``"resumed"``: the ``ResumePoint`` when ``fit`` resumes from a checkpoint, else None.
+
+        The last two are emptied when training ends. All callbacks of one ``fit`` share the
+        dict.
+        """
+        self.params = params
 
     def on_train_begin(self, logs: dict[str, Any]) -> None: ...
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any]) -> None: ...
@@ -39,10 +62,13 @@ class Callback:
     def set_state(self, state: dict[str, Any]) -> None:
         """Take back a ``get_state()`` result (called after ``on_train_begin`` on resume)."""
 
+    def implements(self, hook: str) -> bool:
+        """Whether this callback overrides ``hook`` (say "on_batch_end"): the loop calls only
+        hooks that do something, since each call is paid on every epoch or step."""
+        return getattr(type(self), hook) is not getattr(Callback, hook)
+
     def uses_batch_hooks(self) -> bool:
-        cls = type(self)
-        return (cls.on_batch_begin is not Callback.on_batch_begin
-                or cls.on_batch_end is not Callback.on_batch_end)
+        return self.implements("on_batch_begin") or self.implements("on_batch_end")
 
 
 class History(Callback):
@@ -86,7 +112,8 @@ class History(Callback):
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
 
 
-def _monitor_mode(monitor: str, mode: str) -> str:
+def monitor_mode(monitor: str, mode: str) -> str:
+    """"min" or "max" for ``mode``; "auto" is "max" for accuracies and "min" otherwise."""
     if mode not in ("auto", "min", "max"):
         raise ValueError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}")
     if mode == "auto":
@@ -94,23 +121,33 @@ def _monitor_mode(monitor: str, mode: str) -> str:
     return mode
 
 
-class _MonitorMixin:
-    monitor: str
+class MonitorCallback(Callback):
+    """Base for callbacks that watch one logged value (``EarlyStopping``,
+    ``ReduceLROnPlateau``, ``ModelCheckpoint``).
 
-    def _check_monitor_available(self, model: Any) -> None:
-        if self.monitor.startswith("val_") and not getattr(model, "_has_validation", False):
+    Subclasses set ``monitor``, ``mode`` (through :func:`monitor_mode`) and ``min_delta``.
+    """
+
+    monitor: str
+    mode: str
+    min_delta: float
+
+    def check_monitor_available(self) -> None:
+        """Refuse to start when the monitored value needs validation data this fit lacks."""
+        if self.monitor.startswith("val_") and not self.params.get("validation", False):
             raise ValueError(
                 f"{type(self).__name__} monitors {self.monitor!r} but fit got no validation "
                 "data; pass validation_data= or validation_split=, or monitor='loss'"
             )
 
-    def _improved(self, current: float, best: float) -> bool:
+    def improved(self, current: float, best: float) -> bool:
+        """Whether ``current`` beats ``best`` by more than ``min_delta``."""
         if self.mode == "min":
             return current < best - self.min_delta
         return current > best + self.min_delta
 
 
-class EarlyStopping(_MonitorMixin, Callback):
+class EarlyStopping(MonitorCallback):
     """Stop once ``monitor`` has failed to improve by ``min_delta`` for more than
     ``patience`` consecutive epochs (the rule of scikit-learn's ``n_iter_no_change`` and
     PyTorch's ``ReduceLROnPlateau``; Keras stops one epoch sooner).
@@ -135,12 +172,12 @@ class EarlyStopping(_MonitorMixin, Callback):
         self.patience = int(check_nonnegative("patience", patience))
         self.min_delta = check_nonnegative("min_delta", min_delta)
         self.restore_best_weights = restore_best_weights
-        self.mode = _monitor_mode(monitor, mode)
+        self.mode = monitor_mode(monitor, mode)
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
 
     def on_train_begin(self, logs):
-        self._check_monitor_available(self.model)
+        self.check_monitor_available()
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.best_weights = None
@@ -154,10 +191,10 @@ class EarlyStopping(_MonitorMixin, Callback):
                 f"EarlyStopping monitors {self.monitor!r}, which is not logged; "
                 f"available: {', '.join(sorted(logs))}"
             )
-        if self._improved(current, self.best):
+        if self.improved(current, self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
-                self.best_weights = self.model.get_flat_weights()
+                self.best_weights = self.model.get_flat_parameters()
             return
         self.wait += 1
         if self.wait > self.patience:
@@ -179,7 +216,7 @@ class EarlyStopping(_MonitorMixin, Callback):
 
     def on_train_end(self, logs):
         if self.restore_best_weights and self.best_weights is not None:
-            self.model.set_flat_weights(self.best_weights)
+            self.model.set_flat_parameters(self.best_weights)
 
 
 class ProgressBar(Callback):

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from . import losses as _losses
-from ._validation import check_nonnegative, check_X
+from .network import Sequential
+from .validation import check_nonnegative, check_same_rows, check_X
 
 
 class GradcheckResult(dict):
@@ -88,10 +89,7 @@ def gradcheck(
     probe = _float64_copy(model)
     X = check_X(X, probe.n_features, probe.dtype)
     T = loss_fn.prepare_targets(y, probe.n_outputs, probe.dtype)
-    if X.shape[0] != T.shape[0]:
-        raise ValueError(
-            f"X and y have different numbers of rows: X has {X.shape[0]}, y has {T.shape[0]}"
-        )
+    check_same_rows(X, T)
     if eps is None:
         smooth = loss_fn.smooth and all(
             layer.activation.smooth for layer in probe.dense_layers
@@ -135,8 +133,6 @@ def gradcheck(
 
 
 def _float64_copy(model: Any) -> Any:
-    from .network import Sequential
-
     clone = Sequential.from_config({**model.get_config(), "dtype": "float64"})
-    clone.set_flat_weights(model.get_flat_weights().astype(np.float64))
+    clone.set_flat_parameters(model.get_flat_parameters().astype(np.float64))
     return clone

@@ -1,12 +1,15 @@
 """Layers: the ``Layer`` contract, ``Dense`` and ``Dropout``, and ``Param``.
 
-A layer's ``forward(x, training)`` keeps exactly what its ``backward(dy)`` needs, and
-``backward`` never recomputes the forward pass. ``backward`` *writes* the gradient of the
-current batch into each ``Param.grad`` (it does not accumulate), so there is no zeroing step
-to forget and no stale gradient from an earlier batch can leak into an update.
+The contract is two methods: ``forward(x, training) -> y`` keeps exactly what ``backward``
+needs, and ``backward(dy) -> dx`` takes ∂L/∂y and returns ∂L/∂x without recomputing the
+forward pass. ``backward`` *writes* the gradient of the current batch into each ``Param.grad``
+(it does not accumulate), so there is no zeroing step to forget and no stale gradient from an
+earlier batch can leak into an update. Updating the parameters is the optimiser's business.
 
-``backward(..., lr=η)`` instead applies plain gradient descent, θ ← θ − η·∂L/∂θ, as it goes
-(``fit`` does this for SGD without momentum): see ``Dense.backward``.
+How ``fit`` makes this fast without changing it lives in ``backprop._fast`` (see
+docs/ARCHITECTURE.md): the parameters are views into one flat buffer, the first layer reads
+its input with a column of ones (``Dense.forward_with_ones``), and plain SGD may take its step
+inside the gradient product (``Dense._fused_step``).
 """
 
 from __future__ import annotations
@@ -17,13 +20,8 @@ import numpy as np
 
 from . import activations as _activations
 from . import initializers as _initializers
-from ._fast import blas as _blas
-from ._fast.numpy_direct import dot
-from ._validation import as_rng, check_dtype, check_in_range, check_positive
-
-#: blocks with fewer parameters than this take a separate update step (a BLAS call through
-#: ctypes costs a few µs more than np.dot, more than the pass it saves on a small block)
-_FUSED_STEP_MIN_SIZE = 8192
+from ._fast.numpy_direct import column_sums, dot
+from .validation import as_rng, check_dtype, check_in_range, check_positive
 
 
 class Param:
@@ -51,9 +49,18 @@ class Param:
 
 
 class Layer:
-    """Base class: ``build``, ``forward``, ``backward``, ``params`` and ``get_config``."""
+    """Base class: ``build``, ``forward``, ``backward``, ``params`` and ``get_config``.
+
+    Attributes
+    ----------
+    needs_input_grad : bool
+        Whether ``backward`` must return ∂L/∂x. A network sets it False on its first layer,
+        whose input is the data: nobody needs that gradient, and ``Dense`` then skips its
+        product (⅓ of the backward arithmetic of a wide first layer).
+    """
 
     built = False
+    needs_input_grad = True
 
     def build(self, seed: Any = None, dtype: Any = "float32") -> Layer:
         self.built = True
@@ -63,11 +70,11 @@ class Layer:
         return []
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """y = f(x) for a batch x of shape (n, n_in), keeping what ``backward`` needs."""
         raise NotImplementedError
 
-    def backward(
-        self, dy: np.ndarray, need_input_grad: bool = True, lr: float | None = None
-    ) -> np.ndarray | None:
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        """∂L/∂x from ∂L/∂y (``dy`` may be overwritten), writing each ``Param.grad``."""
         raise NotImplementedError
 
     def output_size(self, input_size: int) -> int:
@@ -124,11 +131,15 @@ class Dense(Layer):
         self.b: Param | None = None
         #: [W; b] as one (n_in + 1, n_out) block, when a network lays the parameters out so
         self.Wb: Param | None = None
+        # What forward keeps for backward: the input, z (when needed) and a; whether the
+        # input carried a column of ones (forward_with_ones).
         self._x: np.ndarray | None = None
-        self._x_ones: np.ndarray | None = None
         self._z: np.ndarray | None = None
         self._a: np.ndarray | None = None
-        self._ones_buffer: np.ndarray | None = None
+        self._x_has_ones = False
+        #: set by backprop._fast.fused_step while fit takes plain SGD steps inside the
+        #: gradient product; None otherwise
+        self._fused_step = None
 
     # -- construction ---------------------------------------------------------------------
     def build(self, seed: Any = None, dtype: Any = "float32") -> Dense:
@@ -152,93 +163,64 @@ class Dense(Layer):
         return self.n_out
 
     # -- computation ----------------------------------------------------------------------
-    def forward(
-        self, x: np.ndarray, training: bool = False, x_ones: np.ndarray | None = None
-    ) -> np.ndarray:
-        """z = x @ W + b, a = g(z). x: (n, n_in) → a: (n, n_out).
-
-        Parameters
-        ----------
-        x_ones : ndarray of shape (n, n_in + 1), optional
-            x with a column of ones appended; with it z = [x 1]·[W; b] is one product
-            (in a network, whose parameter layout provides the block [W; b]).
-        """
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """z = x·W + b, a = g(z). x: (n, n_in) → a: (n, n_out)."""
         if self.W is None:
             raise RuntimeError("Dense layer is not built; call layer.build(seed) or use it in "
                                "a Sequential/MLP")
-        # dot: np.dot, the same product as @ for 2-D arrays with less call overhead on small
-        # ones, called without its dispatcher (_numpy_direct)
-        if x_ones is not None and self.Wb is not None:
-            z = dot(x_ones, self.Wb.value)
-        else:
-            x_ones = None
-            z = dot(x, self.W.value)
-            if self.b is not None:
-                z += self.b.value
+        # dot: np.dot without its dispatcher, the same product as @ for 2-D arrays
+        z = dot(x, self.W.value)
+        if self.b is not None:
+            z += self.b.value
         keep_z = self.keep_z
         a = self.activation.forward(z, out=None if keep_z else z)
-        self._x, self._x_ones, self._z, self._a = x, x_ones, (z if keep_z else None), a
+        self._x, self._z, self._a, self._x_has_ones = x, (z if keep_z else None), a, False
         return a
 
-    def backward(
-        self, dy: np.ndarray, need_input_grad: bool = True, lr: float | None = None,
-        through_activation: bool = True,
-    ) -> np.ndarray | None:
-        """Backpropagate ∂L/∂a (or ∂L/∂z when ``through_activation`` is False).
-
-        δ = dy ⊙ g'(z);  ∂L/∂W = xᵀ·δ;  ∂L/∂b = Σₙ δ;  returns ∂L/∂x = δ·Wᵀ.
-        ``dy`` may be overwritten.
+    def forward_with_ones(self, x_ones: np.ndarray, training: bool = False) -> np.ndarray:
+        """``forward`` for x with a column of ones appended: z = [x 1]·[W; b], one product.
 
         Parameters
         ----------
-        lr : float, optional
-            Take the gradient-descent step θ ← θ − lr·∂L/∂θ here instead of leaving ∂L/∂θ in
-            ``Param.grad`` for an optimiser (whose grad arrays are then stale). ∂L/∂x is
-            computed first, from the weights before the step.
+        x_ones : ndarray of shape (n, n_in + 1)
+            Its last column all ones (``backprop._fast.storage.with_ones_column``). Needs the
+            [W; b] block ``Wb`` that a network's parameter storage lays out.
         """
+        if self.Wb is None:
+            raise RuntimeError("forward_with_ones needs the [W; b] block of a layer with a "
+                               "bias inside a Sequential/MLP")
+        z = dot(x_ones, self.Wb.value)
+        keep_z = self.keep_z
+        a = self.activation.forward(z, out=None if keep_z else z)
+        self._x, self._z, self._a, self._x_has_ones = x_ones, (z if keep_z else None), a, True
+        return a
+
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
+        """δ = dy ⊙ g'(z), then :meth:`backward_delta`. ``dy`` = ∂L/∂a may be overwritten."""
         if self._x is None:
             raise RuntimeError("backward called before forward on this Dense layer")
-        delta = self.activation.backward(dy, self._z, self._a) if through_activation else dy
-        dx = dot(delta, self.W.value.T) if need_input_grad else None
-        if lr is not None and self._step_in_product(delta, lr):
-            return dx
-        if self._x_ones is not None:
-            # [x 1]ᵀ·δ: the rows of ∂L/∂W and, last, ∂L/∂b = Σₙ δ, in one product.
-            dot(self._x_ones.T, delta, out=self.Wb.grad)
+        return self.backward_delta(self.activation.backward(dy, self._z, self._a))
+
+    def backward_delta(self, delta: np.ndarray) -> np.ndarray | None:
+        """Backpropagate δ = ∂L/∂z (the fused losses hand it over directly).
+
+        ∂L/∂W = xᵀ·δ and ∂L/∂b = Σₙ δ are written into ``W.grad`` and ``b.grad``; returns
+        ∂L/∂x = δ·Wᵀ (None when ``needs_input_grad`` is False).
+        """
+        x = self._x
+        if x is None:
+            raise RuntimeError("backward called before forward on this Dense layer")
+        # ∂L/∂x first: a fused step changes W.
+        dx = dot(delta, self.W.value.T) if self.needs_input_grad else None
+        if self._fused_step is not None:
+            self._fused_step(x, delta)  # θ ← θ − η·∂L/∂θ instead (backprop._fast.fused_step)
+        elif self._x_has_ones:
+            dot(x.T, delta, out=self.Wb.grad)  # [x 1]ᵀ·δ = [∂L/∂W; ∂L/∂b] in one product
         else:
-            dot(self._x.T, delta, out=self.W.grad)
+            dot(x.T, delta, out=self.W.grad)
             if self.b is not None:
-                # Σₙ δ as a BLAS product 1ᵀδ: several times faster than sum(axis=0) on
-                # narrow δ.
-                dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
-        if lr is not None:  # the step the product could not take: the same as SGD's
-            for param in (self.Wb,) if self._x_ones is not None else self.params():
-                param.value -= lr * param.grad
+                column_sums(delta, out=self.b.grad)
         return dx
-
-    def _step_in_product(self, delta: np.ndarray, lr: float) -> bool:
-        """W ← W − lr·xᵀδ (or [W; b] with the input's ones column) as one BLAS call, so no
-        separate pass runs over a gradient written by the other BLAS thread (see _blas);
-        then b ← b − lr·Σₙδ. False, with nothing changed, for a small block or where NumPy's
-        BLAS cannot be called: ``backward`` then writes the gradients and subtracts them."""
-        param, inputs = (self.Wb, self._x_ones) if self._x_ones is not None else (self.W, self._x)
-        if param.value.size < _FUSED_STEP_MIN_SIZE or not _blas.add_product_t(
-            param.value, -lr, inputs, delta
-        ):
-            return False
-        if self._x_ones is None and self.b is not None:
-            dot(self._ones(delta.shape[0]), delta, out=self.b.grad)
-            self.b.value -= lr * self.b.grad
-        return True
-
-    def _ones(self, n: int) -> np.ndarray:
-        ones = self._ones_buffer
-        if ones is not None and ones.shape[0] == n:
-            return ones
-        if ones is None or ones.shape[0] < n:
-            ones = self._ones_buffer = np.ones(n, dtype=self.W.value.dtype)
-            return ones
-        return ones[:n]
 
     def get_config(self) -> dict[str, Any]:
         if self.init_name is None:
@@ -269,11 +251,12 @@ class Dropout(Layer):
     def __init__(self, rate: float) -> None:
         self.rate = check_in_range("dropout rate", rate, 0.0, 1.0, closed_low=True)
         self._mask: np.ndarray | None = None
-        self._rng: np.random.Generator | None = None
+        #: the generator of the masks (a network shares its own, so one seed fixes all)
+        self.rng: np.random.Generator | None = None
         self._dtype = np.dtype("float32")
 
     def build(self, seed: Any = None, dtype: Any = "float32") -> Dropout:
-        self._rng = as_rng(seed)
+        self.rng = as_rng(seed)
         self._dtype = check_dtype(dtype)
         self.built = True
         return self
@@ -282,17 +265,15 @@ class Dropout(Layer):
         if not training or self.rate == 0.0:
             self._mask = None
             return x
-        if self._rng is None:
+        if self.rng is None:
             self.build()
-        keep = self._rng.random(x.shape, dtype=self._dtype) >= self.rate
+        keep = self.rng.random(x.shape, dtype=self._dtype) >= self.rate
         mask = keep.astype(self._dtype)
         mask *= 1.0 / (1.0 - self.rate)
         self._mask = mask
         return x * mask
 
-    def backward(
-        self, dy: np.ndarray, need_input_grad: bool = True, lr: float | None = None
-    ) -> np.ndarray | None:
+    def backward(self, dy: np.ndarray) -> np.ndarray | None:
         if self._mask is None:
             return dy
         dy *= self._mask

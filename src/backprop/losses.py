@@ -23,6 +23,7 @@ import numpy as np
 
 from ._fast.numpy_direct import vdot
 from ._registry import Registry
+from .validation import check_numeric_array
 
 
 class Loss:
@@ -87,8 +88,6 @@ def get(spec: Any) -> Loss:
 
 
 def _as_target_matrix(y: Any, n_outputs: int, loss_name: str) -> np.ndarray:
-    from ._validation import check_numeric_array
-
     T = check_numeric_array("y", y)
     if T.ndim == 1:
         if n_outputs != 1:
@@ -249,8 +248,6 @@ class CategoricalCrossEntropy(Loss):
     classification = True
 
     def prepare_targets(self, y, n_outputs, dtype):
-        from ._validation import check_numeric_array
-
         labels = check_numeric_array("y", y)
         if n_outputs < 2:
             raise ValueError(

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from . import activations as _activations
-from ._validation import check_in_range
 from .layers import Dense, Dropout, Layer
 from .network import Sequential
+from .validation import check_in_range
 
 
 class MLP(Sequential):

@@ -1,9 +1,9 @@
 """Networks: ``Sequential``, a stack of layers trained by backpropagation (``MLP`` in mlp.py).
 
-All parameters live as views into one flat array (layer by layer, each Dense layer's [W; b]
-block) and all gradients as views into a second one. Layers see ordinary (n_in, n_out) and
-(n_out,) arrays; an optimiser updates the whole model with a dozen NumPy calls, whatever its
-depth.
+Forward is each layer's ``forward`` in turn; backward starts from the loss's gradient at the
+output and runs each layer's ``backward`` in reverse. The parameters live in flat storage
+(``backprop._fast.storage``): every layer's W and b are views into one array, so an optimiser
+updates the whole model in a dozen NumPy calls whatever its depth.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ import numpy as np
 
 from . import activations as _activations
 from . import losses as _losses
-from ._validation import as_rng, check_dtype, check_nonnegative, check_X
-from .layers import Dense, Layer, Param, layer_from_config
+from ._fast.storage import FlatParameters
+from .layers import Dense, Dropout, Layer, Param, layer_from_config
+from .training import fit as _fit
+from .validation import as_rng, check_dtype, check_nonnegative, check_same_rows, check_X
+
+#: model classes by the name their get_config() gives (subclasses register themselves)
+MODEL_CLASSES: dict[str, type] = {}
 
 
 class Sequential:
@@ -39,6 +44,10 @@ class Sequential:
     >>> model.predict([[0.0, 1.0]]).shape
     (1, 1)
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        MODEL_CLASSES[cls.__name__] = cls
 
     def __init__(self, layers: Sequence[Layer], seed: Any = None, dtype: Any = "float32") -> None:
         layers = list(layers)
@@ -67,7 +76,9 @@ class Sequential:
             layer.build(self.rng, self.dtype)
         # The output layer keeps its logits for the stable fused loss value.
         dense[-1].keep_z = True
-        self._pack_parameters()
+        # The first layer's input is the data, whose gradient nobody needs.
+        layers[0].needs_input_grad = False
+        self.pack_parameters()
         self.stop_training = False
         self.optimizer = None
         self.loss = None
@@ -78,60 +89,36 @@ class Sequential:
         self.training_config = None
 
     # -- parameter storage ----------------------------------------------------------------
-    def _pack_parameters(self) -> None:
-        # Layer by layer, a Dense layer's W (n_in, n_out) and b (n_out,) are the rows of one
-        # block [W; b] of shape (n_in + 1, n_out): given its input with a column of ones
-        # appended (the training data, see with_ones_column), one matrix product computes
-        # x·W + b, and one product in backward gives ∂L/∂W and ∂L/∂b = Σδ together.
-        dense = self.dense_layers
-        total = sum(p.value.size for layer in dense for p in layer.params())
-        # Values and gradients share one buffer, so a single reduction can report the norms
-        # of every layer's weights and gradients at once (see training._Loop).
-        self._storage = np.zeros(2 * total, dtype=self.dtype)
-        self._flat_value = self._storage[:total]
-        self._flat_grad = self._storage[total:]
-        #: (start, stop, is_weight) of each W and b in the flat parameter vector
-        self.segments: list[tuple[int, int, bool]] = []
-        offset = 0
-        for layer in dense:
-            rows = layer.n_in + (1 if layer.b is not None else 0)
-            size = rows * layer.n_out
-            block = self._flat_value[offset : offset + size].reshape(rows, layer.n_out)
-            grad_block = self._flat_grad[offset : offset + size].reshape(rows, layer.n_out)
-            block[: layer.n_in] = layer.W.value
-            layer.W.value, layer.W.grad = block[: layer.n_in], grad_block[: layer.n_in]
-            self.segments.append((offset, offset + layer.W.value.size, True))
-            if layer.b is not None:
-                block[layer.n_in] = layer.b.value
-                layer.b.value, layer.b.grad = block[layer.n_in], grad_block[layer.n_in]
-                layer.Wb = Param("Wb", block, grad_block)
-                self.segments.append((offset + layer.W.value.size, offset + size, False))
-            offset += size
-        #: one Param spanning every parameter, for whole-model optimiser updates
-        self.flat_param = Param("all", self._flat_value, self._flat_grad)
-        self._named_params: list[Param] | None = None
-    def with_ones_column(self, X: np.ndarray) -> np.ndarray | None:
-        """X (n, n_features) copied into a fresh (n, n_features + 1) array ending in ones, as
-        the first layer reads it (None when the first layer has no bias).
+    def pack_parameters(self) -> None:
+        """Lay every parameter out in fresh flat storage, starting from the layers' values.
 
-        Training builds it once per fit (or gathers each shuffled batch into one), so the
-        first layer's bias costs nothing in its products. Hidden layers keep z = a·W + b:
-        writing their activations into such a buffer would make every elementwise operation
-        strided, which costs more than the bias add it saves.
+        Afterwards each layer's ``W`` and ``b`` are views into ``flat_param.value`` (and their
+        gradients into ``flat_param.grad``); ``storage`` is the
+        ``backprop._fast.storage.FlatParameters`` holding them. Needed only after something
+        replaced the layers' arrays (unpickling does it by itself).
         """
-        first = self.layers[0]
-        if not isinstance(first, Dense) or first.b is None:
-            return None
-        out = np.empty((X.shape[0], X.shape[1] + 1), dtype=self.dtype)
-        out[:, :-1] = X
-        out[:, -1] = 1
-        return out
+        self.storage = FlatParameters(self.dense_layers, self.dtype)
+        for layer, block in zip(self.dense_layers, self.storage.blocks):
+            layer.Wb = None if block is None else Param("Wb", *block)
+        #: one Param spanning every parameter, for whole-model optimiser updates
+        self.flat_param = Param("all", self.storage.values, self.storage.grads)
+        self._named_params: list[Param] | None = None
+
+    def set_rng(self, rng: np.random.Generator) -> None:
+        """Use ``rng`` for everything random from now on (shuffling, dropout masks)."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy Generator; got {type(rng).__name__}")
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                layer.rng = rng
+        self.rng = rng
 
     # Pickle and deepcopy store each layer's parameter views as separate arrays; relink them
     # into one flat buffer on the way back in, carrying the optimiser's moments along.
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_named_params"] = None
+        for key in ("storage", "flat_param", "_named_params"):
+            state.pop(key, None)
         if self.optimizer is not None:
             state["_flat_optimizer_state"] = self.optimizer.state_arrays(self.flat_param)
         return state
@@ -139,7 +126,7 @@ class Sequential:
     def __setstate__(self, state: dict[str, Any]) -> None:
         saved = state.pop("_flat_optimizer_state", None)
         self.__dict__.update(state)
-        self._pack_parameters()
+        self.pack_parameters()
         if self.optimizer is not None:
             iterations = self.optimizer.iterations
             self.optimizer.reset()
@@ -171,20 +158,27 @@ class Sequential:
         """Live bias arrays, one (n_out,) per Dense layer (None where use_bias=False)."""
         return [layer.b.value if layer.b is not None else None for layer in self.dense_layers]
 
-    def get_flat_weights(self) -> np.ndarray:
-        """A copy of every parameter as one 1-D array, layer by layer: W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ..."""
-        return self._flat_value.copy()
+    def get_flat_parameters(self) -> np.ndarray:
+        """A copy of every parameter as one 1-D array, layer by layer: W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ...
 
-    def set_flat_weights(self, values: np.ndarray) -> None:
+        (Biases included: the vector gradient descent moves, θ.)
+        """
+        return self.flat_param.value.copy()
+
+    def set_flat_parameters(self, values: np.ndarray) -> None:
+        """Overwrite every parameter from a ``get_flat_parameters()`` vector."""
         values = np.asarray(values)
-        if values.shape != self._flat_value.shape:
-            raise ValueError(
-                f"expected {self._flat_value.size} parameter values; got shape {values.shape}"
-            )
-        self._flat_value[...] = values
+        flat = self.flat_param.value
+        if values.shape != flat.shape:
+            raise ValueError(f"expected {flat.size} parameter values; got shape {values.shape}")
+        flat[...] = values
+
+    #: the older names of get_flat_parameters and set_flat_parameters (biases included too)
+    get_flat_weights = get_flat_parameters
+    set_flat_weights = set_flat_parameters
 
     def count_params(self) -> int:
-        return int(self._flat_value.size)
+        return int(self.flat_param.value.size)
 
     @property
     def n_features(self) -> int:
@@ -199,83 +193,82 @@ class Sequential:
         return self.dense_layers[-1].activation
 
     # -- forward and backward -------------------------------------------------------------
-    def forward(
-        self, X: np.ndarray, training: bool = False, X_ones: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾.
-
-        ``X_ones``, if given, is X with a column of ones appended (``with_ones_column``):
-        the first layer then computes [X 1]·[W; b] as one product.
-        """
-        # (positional arguments throughout the training step: keywords cost a little on
-        # every call, which shows on the chapter's tiny networks)
-        layers = self.layers
-        if X_ones is None:
-            a = layers[0].forward(X, training)
-        else:
-            a = layers[0].forward(X, training, X_ones)
-        for i in range(1, len(layers)):
-            a = layers[i].forward(a, training)
+    def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
+        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾."""
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a, training)
         return a
 
+    def backward(self, dy: np.ndarray) -> None:
+        """Backpropagate ∂L/∂a⁽ᴸ⁾ through every layer, writing every ``Param.grad``."""
+        layers = self.layers
+        for i in range(len(layers) - 1, -1, -1):
+            dy = layers[i].backward(dy)
+
+    def backward_delta(self, delta: np.ndarray) -> None:
+        """Backpropagate δ⁽ᴸ⁾ = ∂L/∂z⁽ᴸ⁾ (as the fused losses give it), writing every grad."""
+        layers = self.layers
+        grad = layers[-1].backward_delta(delta)
+        for i in range(len(layers) - 2, -1, -1):
+            grad = layers[i].backward(grad)
+
     def backward_from_output(
-        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None,
-        lr: float | None = None,
+        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss,
+        sample_weight: np.ndarray | None = None,
     ) -> None:
         """Backpropagate ``loss`` from the last forward pass, writing every ``Param.grad``.
 
-        ``weights`` (n, 1), if given, scales each sample's contribution (mean 1 = unweighted).
-        ``lr``, if given, takes the step θ ← θ − lr·∂L/∂θ instead (``Dense.backward``).
+        ``sample_weight`` (n, 1), if given, scales each sample's contribution (mean 1 =
+        unweighted). A fused pair (sigmoid + binary, softmax + categorical cross-entropy)
+        starts from δ⁽ᴸ⁾ = (a − T)/N, never from a saturated ∂L/∂a.
         """
-        last = self.dense_layers[-1]
-        if loss.fuses_with == last.activation.name:
-            grad = loss.fused_gradient(a, T)
-            through = False
+        if loss.fuses_with == self.layers[-1].activation.name:
+            delta = loss.fused_gradient(a, T)
+            if sample_weight is not None:
+                delta *= sample_weight
+            self.backward_delta(delta)
         else:
             grad = loss.gradient(a, T)
-            through = True
-        if weights is not None:
-            grad *= weights
-        self._backward(grad, through, lr)
+            if sample_weight is not None:
+                grad *= sample_weight
+            self.backward(grad)
+
+    def backward_loss(
+        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss,
+        sample_weight: np.ndarray | None = None,
+    ) -> float:
+        """The data loss of the last forward pass, backpropagated: returns its value and
+        leaves ∂L/∂θ in every ``Param.grad`` (the training step's half after forward)."""
+        last = self.layers[-1]
+        if sample_weight is None and loss.fuses_with == last.activation.name:
+            value, delta = loss.fused_value_and_gradient(a, T, last._z)  # one pass for both
+            self.backward_delta(delta)
+            return value
+        value = self.loss_value(a, T, loss, sample_weight)
+        self.backward_from_output(a, T, loss, sample_weight)
+        return value
 
     def forward_backward(
-        self, X: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None,
-        X_ones: np.ndarray | None = None, lr: float | None = None,
+        self, X: np.ndarray, T: np.ndarray, loss: _losses.Loss,
+        sample_weight: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
         """One training pass on validated arrays: forward (training mode), loss, backward.
 
-        Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ, or,
-        with ``lr``, the step θ ← θ − lr·∂L/∂θ has been taken instead (``Dense.backward``).
+        Returns the data loss and the network output; every ``Param.grad`` holds ∂L/∂θ.
         """
-        a = self.forward(X, True, X_ones)
-        last = self.dense_layers[-1]
-        if weights is None and loss.fuses_with == last.activation.name:
-            value, grad = loss.fused_value_and_gradient(a, T, last._z)
-            self._backward(grad, False, lr)
-        else:
-            value = self.loss_value(a, T, loss, weights)
-            self.backward_from_output(a, T, loss, weights, lr=lr)
-        return value, a
-
-    def _backward(self, grad: np.ndarray, through_last_activation: bool,
-                  lr: float | None = None) -> None:
-        # Output layer first; the first layer's input gradient (∂L/∂X) is never needed.
-        layers = self.layers
-        last = layers[-1]
-        first = layers[0]
-        grad = last.backward(grad, last is not first, lr, through_last_activation)
-        for i in range(len(layers) - 2, -1, -1):
-            layer = layers[i]
-            grad = layer.backward(grad, layer is not first, lr)
+        a = self.forward(X, True)
+        return self.backward_loss(a, T, loss, sample_weight), a
 
     def loss_value(
-        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss, weights: np.ndarray | None = None
+        self, a: np.ndarray, T: np.ndarray, loss: _losses.Loss,
+        sample_weight: np.ndarray | None = None,
     ) -> float:
         """Data loss of the last forward pass (from the logits on a fused path)."""
         last = self.dense_layers[-1]
         z = last._z if loss.fuses_with == last.activation.name else None
-        if weights is not None:
-            return loss.weighted_value(a, T, z, weights)
+        if sample_weight is not None:
+            return loss.weighted_value(a, T, z, sample_weight)
         return loss.value(a, T, z)
 
     def l2_penalty(self) -> float:
@@ -315,7 +308,7 @@ class Sequential:
         l2 = check_nonnegative("l2", l2)
         X = check_X(X, self.n_features, self.dtype)
         T = loss.prepare_targets(y, self.n_outputs, self.dtype)
-        _check_rows(X, T)
+        check_same_rows(X, T)
         a = self.forward(X, training=True)
         value = self.loss_value(a, T, loss)
         self.backward_from_output(a, T, loss)
@@ -357,7 +350,7 @@ class Sequential:
         loss = _losses.get(loss if loss is not None else (self.loss or "mse"))
         X = check_X(X, self.n_features, self.dtype)
         T = loss.prepare_targets(y, self.n_outputs, self.dtype)
-        _check_rows(X, T)
+        check_same_rows(X, T)
         a = self.forward(X, training=False)
         result = {"loss": self.loss_value(a, T, loss)}
         if loss.classification or _losses.is_classification_target(T):
@@ -367,15 +360,7 @@ class Sequential:
     # -- training ---------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, **kwargs: Any):
         """Train the network; see :func:`backprop.training.fit` for every option."""
-        from .training import fit
-
-        return fit(self, X, y, **kwargs)
-
-    def to_torch(self):
-        """An equivalent ``torch.nn.Sequential`` (same weights, same outputs)."""
-        from .io import to_torch
-
-        return to_torch(self)
+        return _fit(self, X, y, **kwargs)
 
     # -- description ----------------------------------------------------------------------
     def summary(self, print_fn: Any = print) -> str:
@@ -413,22 +398,14 @@ class Sequential:
         """Build a fresh (re-initialised) model from ``get_config()`` output."""
         config = dict(config)
         kind = config.pop("class", "Sequential")
-        if kind == "MLP":
-            from .mlp import MLP
-
-            return MLP(**config)
         if kind != "Sequential":
-            raise ValueError(f"unknown model class {kind!r}; choose one of: MLP, Sequential")
+            if kind not in MODEL_CLASSES:
+                raise ValueError(f"unknown model class {kind!r}; choose one of: "
+                                 f"{', '.join(sorted({'Sequential', *MODEL_CLASSES}))}")
+            return MODEL_CLASSES[kind](**config)
         layers = [layer_from_config(c) for c in config.pop("layers")]
         return Sequential(layers, **config)
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(layer) for layer in self.layers)
         return f"{type(self).__name__}([{inner}], dtype={self.dtype.name!r})"
-
-
-def _check_rows(X: np.ndarray, T: np.ndarray) -> None:
-    if X.shape[0] != T.shape[0]:
-        raise ValueError(
-            f"X and y have different numbers of rows: X has {X.shape[0]}, y has {T.shape[0]}"
-        )

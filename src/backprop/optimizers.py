@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from ._registry import Registry
-from ._validation import check_in_range, check_nonnegative, check_positive
 from .layers import Param
+from .validation import check_in_range, check_nonnegative, check_positive
 
 
 class Optimizer:
@@ -50,31 +50,24 @@ class Optimizer:
             clip_by_global_norm(params, self.clipnorm)
         self.iterations += 1
         for p in params:
-            self._update(p, self._state_of(p))
+            self._update(p, self.state_of(p))
 
-    def _state_of(self, p: Param) -> dict[str, Any]:
-        """The state kept for ``p``, created on its first step."""
+    def state_of(self, p: Param) -> dict[str, Any]:
+        """The state kept for ``p`` (the live dict), created on its first use."""
         state = self._state.get(id(p))
         if state is None:
-            state = self._state[id(p)] = self._init_state(p)
+            state = self._state[id(p)] = self.init_state(p)
         return state
 
-    def plain_step_lr(self) -> float | None:
-        """η when the next update is exactly θ ← θ − η·g, else None.
-
-        ``fit`` then lets backpropagation take that step as it computes each gradient
-        (``Dense.backward(lr=η)``) and books it with ``count_step``.
-        """
-        return None
-
-    def count_step(self, params: Sequence[Param]) -> None:
-        """Book a step that backpropagation took for this optimiser (see ``plain_step_lr``)."""
-        self.iterations += 1
-        for p in params:
-            self._state_of(p)["step"] += 1
-
-    def _init_state(self, p: Param) -> dict[str, Any]:
+    def init_state(self, p: Param) -> dict[str, Any]:
+        """A fresh state for ``p``: its step count and the arrays the rule keeps."""
         return {"step": 0}
+
+    def _gradient(self, p: Param) -> np.ndarray:
+        """∂L/∂θ, plus λθ with coupled weight decay (then a new array: ``p.grad`` stays)."""
+        if self.weight_decay:
+            return p.grad + self.weight_decay * p.value
+        return p.grad
 
     def _update(self, p: Param, state: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -94,7 +87,7 @@ class Optimizer:
         return {key: value for key, value in state.items() if not key.startswith("_")}
 
     def load_state_arrays(self, p: Param, state: dict[str, Any]) -> None:
-        fresh = self._init_state(p)
+        fresh = self.init_state(p)
         for key, value in state.items():
             if isinstance(fresh.get(key), np.ndarray):
                 fresh[key][...] = value
@@ -136,6 +129,16 @@ def clip_by_global_norm(params: Sequence[Param], max_norm: float) -> float:
     return norm
 
 
+def _step_scaled(p: Param, g: np.ndarray, accumulated: np.ndarray, lr: float,
+                 epsilon: float) -> None:
+    """θ ← θ − η·g/(√s + ε), the step of RMSprop and Adagrad, with one temporary."""
+    denom = np.sqrt(accumulated)
+    denom += epsilon
+    np.divide(g, denom, out=denom)
+    denom *= lr
+    p.value -= denom
+
+
 @OPTIMIZERS.register("sgd")
 class SGD(Optimizer):
     """Stochastic gradient descent: θ ← θ − η·g, with optional momentum and Nesterov.
@@ -159,23 +162,15 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
 
-    def _init_state(self, p):
+    def init_state(self, p):
         return {"step": 0, "velocity": np.zeros_like(p.value)} if self.momentum else {"step": 0}
 
-    def plain_step_lr(self):
-        if (self.momentum or self.weight_decay or self.clipnorm is not None
-                or type(self)._update is not SGD._update):  # a subclass may change the rule
-            return None
-        return self._lr
-
     def _update(self, p, state):
-        g = p.grad
         state["step"] += 1
         if not (self.momentum or self.weight_decay):  # plain gradient descent
-            p.value -= self._lr * g
+            p.value -= self._lr * p.grad
             return
-        if self.weight_decay:
-            g = g + self.weight_decay * p.value
+        g = self._gradient(p)
         if self.momentum:
             v = state["velocity"]
             if state["step"] == 1:
@@ -215,12 +210,12 @@ class Adam(Optimizer):
         self.beta_2 = check_in_range("beta_2", beta_2, 0.0, 1.0, closed_low=True)
         self.epsilon = check_positive("epsilon", epsilon)
 
-    def _init_state(self, p):
+    def init_state(self, p):
         return {"step": 0, "m_sum": np.zeros_like(p.value), "v_sum": np.zeros_like(p.value)}
 
     def moments(self, p: Param) -> tuple[np.ndarray, np.ndarray]:
         """Adam's m and v for ``p`` as the paper (and torch) define them (copies)."""
-        state = self._state.get(id(p)) or self._init_state(p)
+        state = self._state.get(id(p)) or self.init_state(p)
         return (1 - self.beta_1) * state["m_sum"], (1 - self.beta_2) * state["v_sum"]
 
     def _update(self, p, state):
@@ -295,31 +290,25 @@ class RMSprop(Optimizer):
         self.epsilon = check_positive("epsilon", epsilon)
         self.momentum = check_in_range("momentum", momentum, 0.0, 1.0, closed_low=True)
 
-    def _init_state(self, p):
+    def init_state(self, p):
         state = {"step": 0, "square_avg": np.zeros_like(p.value)}
         if self.momentum:
             state["buffer"] = np.zeros_like(p.value)
         return state
 
     def _update(self, p, state):
-        g = p.grad
-        if self.weight_decay:
-            g = g + self.weight_decay * p.value
+        g = self._gradient(p)
         state["step"] += 1
         sq = state["square_avg"]
         sq *= self.alpha
         sq += (1 - self.alpha) * np.square(g)
-        denom = np.sqrt(sq)
-        denom += self.epsilon
         if self.momentum:
             buf = state["buffer"]
             buf *= self.momentum
-            buf += g / denom
+            buf += g / (np.sqrt(sq) + self.epsilon)
             p.value -= self.lr * buf
         else:
-            np.divide(g, denom, out=denom)
-            denom *= self.lr
-            p.value -= denom
+            _step_scaled(p, g, sq, self.lr, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "epsilon": self.epsilon,
@@ -340,21 +329,15 @@ class Adagrad(Optimizer):
         self.initial_accumulator_value = check_nonnegative(
             "initial_accumulator_value", initial_accumulator_value)
 
-    def _init_state(self, p):
+    def init_state(self, p):
         return {"step": 0, "sum": np.full_like(p.value, self.initial_accumulator_value)}
 
     def _update(self, p, state):
-        g = p.grad
-        if self.weight_decay:
-            g = g + self.weight_decay * p.value
+        g = self._gradient(p)
         state["step"] += 1
         s = state["sum"]
         s += np.square(g)
-        denom = np.sqrt(s)
-        denom += self.epsilon
-        np.divide(g, denom, out=denom)
-        denom *= self.lr
-        p.value -= denom
+        _step_scaled(p, g, s, self.lr, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ._validation import check_in_range, check_nonnegative, check_positive
-from .callbacks import Callback, _monitor_mode, _MonitorMixin
+from .callbacks import Callback, MonitorCallback, monitor_mode
+from .validation import check_in_range, check_nonnegative, check_positive
 
 
 class _EpochSchedule(Callback):
@@ -64,7 +64,7 @@ class CosineDecay(_EpochSchedule):
         return max(rate, self.min_lr, 1e-300)
 
 
-class ReduceLROnPlateau(_MonitorMixin, Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
@@ -74,10 +74,10 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
         self.patience = int(check_nonnegative("patience", patience))
         self.min_delta = check_nonnegative("min_delta", min_delta)
         self.min_lr = check_nonnegative("min_lr", min_lr)
-        self.mode = _monitor_mode(monitor, mode)
+        self.mode = monitor_mode(monitor, mode)
 
     def on_train_begin(self, logs):
-        self._check_monitor_available(self.model)
+        self.check_monitor_available()
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
 
@@ -91,7 +91,7 @@ class ReduceLROnPlateau(_MonitorMixin, Callback):
 
     def on_epoch_end(self, epoch, logs):
         current = logs[self.monitor]
-        if self._improved(current, self.best):
+        if self.improved(current, self.best):
             self.best, self.wait = current, 0
             return
         self.wait += 1

@@ -1,21 +1,81 @@
 """``fit``: validate the data and options, split off validation rows, set up the callbacks,
-and hand the epochs to ``_loop._Loop`` (where the training step is written out)."""
+and hand the epochs to the loop in ``backprop._fast.loop`` (where the training step is
+written out).
+
+Resuming from a checkpoint (``resume_from=``) is the io package's business: ``fit`` calls the
+function given to :func:`set_resumer` (``backprop/__init__`` gives it the io package's reader,
+imported on first use), so the engine never imports io.
+"""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import losses as _losses
 from . import optimizers as _optimizers
-from ._fast.loop import TrainingDiverged, _Loop
-from ._validation import check_in_range, check_nonnegative, check_positive, check_X
+from ._fast.loop import LoopSettings, TrainingData, TrainingDiverged, _Loop
 from .callbacks import Callback, History, ProgressBar, check_callbacks
+from .validation import check_in_range, check_nonnegative, check_positive, check_same_rows, check_X
 
-__all__ = ["TrainingDiverged", "fit", "split_indices"]
+__all__ = ["ResumePoint", "TrainingDiverged", "fit", "set_resumer", "split_indices"]
 
 METRICS = ("accuracy",)
+
+
+@dataclass
+class ResumePoint:
+    """What a checkpoint gives back to ``fit(..., resume_from=path)``.
+
+    Attributes
+    ----------
+    optimizer : Optimizer
+        The optimiser to continue with, its state (moments, step counts, rate) restored.
+    epoch : int
+        Epochs already completed: training continues at this epoch index.
+    callback_states : list of dict
+        ``{"index": i, "class": name, "state": {...}}`` for each saved callback state,
+        given back to the callback at position ``i`` of ``callbacks=``.
+    monitor : str or None
+        The monitored value of the ModelCheckpoint that wrote the file, and ``best``, its
+        best value so far (so ``save_best_only`` does not overwrite a better file).
+    best : float or None
+    """
+
+    optimizer: _optimizers.Optimizer
+    epoch: int
+    callback_states: list[dict[str, Any]] = field(default_factory=list)
+    monitor: str | None = None
+    best: float | None = None
+
+    def restore_callbacks(self, callbacks: Sequence[Callback]) -> None:
+        """Give each callback the state saved by the callback at its position."""
+        for entry in self.callback_states:
+            index, name = entry["index"], entry["class"]
+            if index < len(callbacks) and type(callbacks[index]).__name__ == name:
+                callbacks[index].set_state(entry["state"])
+            else:
+                warnings.warn(f"the checkpoint holds the state of a {name} at position {index} "
+                              "of callbacks=, but this fit has no such callback there: it "
+                              "starts afresh", RuntimeWarning, stacklevel=4)
+
+
+#: reads a checkpoint for resume_from=: (model, path, optimizer) -> ResumePoint
+_resumer: Callable[[Any, Any, Any], ResumePoint] | None = None
+
+
+def set_resumer(resumer: Callable[[Any, Any, Any], ResumePoint] | None) -> None:
+    """Set the function ``fit(..., resume_from=path)`` reads checkpoints with.
+
+    It is called as ``resumer(model, path, optimizer)`` before training starts, restores the
+    model's weights and random state, and returns a :class:`ResumePoint`.
+    """
+    global _resumer
+    _resumer = resumer
 
 
 def fit(
@@ -90,6 +150,77 @@ def fit(
     """
     loss_fn = _losses.get(loss)
     opt = _optimizers.get(optimizer)
+    epochs, batch_size, l2 = _check_options(epochs, batch_size, l2, shuffle, initial_epoch)
+    data, classification = _training_data(model, X, y, loss_fn, sample_weight,
+                                          validation_data, validation_split)
+    metric_names = _resolve_metrics(metrics, loss_fn, classification)
+    resumed = None
+    if resume_from is not None:
+        if _resumer is None:
+            raise RuntimeError("resume_from needs a checkpoint reader; none is set "
+                               "(backprop.training.set_resumer)")
+        resumed = _resumer(model, resume_from, opt)
+        opt, initial_epoch = resumed.optimizer, resumed.epoch
+    if data.sample_weight is not None:
+        data.sample_weight /= data.sample_weight.mean()
+    model.optimizer = opt
+    model.loss = loss_fn
+    model.stop_training = False
+    history = History()
+    user_callbacks = check_callbacks(callbacks)
+    all_callbacks = [history, *user_callbacks]
+    if verbose:
+        all_callbacks.append(ProgressBar())
+    params = {"epochs": epochs, "initial_epoch": initial_epoch, "batch_size": batch_size,
+              "validation": data.X_val is not None, "callbacks": user_callbacks,
+              "resumed": resumed}
+    for cb in all_callbacks:
+        cb.set_model(model)
+        cb.set_params(params)
+    accuracy = "accuracy" in metric_names
+    loop = _Loop(model, data, LoopSettings(
+        loss_fn, opt, batch_size, shuffle, l2, all_callbacks,
+        count_correct=_losses.correct_count if accuracy else None,
+        accuracy=_losses.accuracy if accuracy else None))
+    model.history = history
+    try:
+        _train(loop, all_callbacks, user_callbacks, resumed, initial_epoch, epochs, history)
+    finally:
+        # Needed only while training: the callbacks kept afterwards (the model's History)
+        # must not hold the others, or the resumed optimiser, alive.
+        params.update(callbacks=[], resumed=None)
+    history.stopped_early = model.stop_training and not history.interrupted
+    return history
+
+
+def _train(loop: _Loop, callbacks: list[Callback], user_callbacks: list[Callback],
+           resumed: ResumePoint | None, initial_epoch: int, epochs: int,
+           history: History) -> None:
+    """Run the loop between the callbacks' on_train_begin and on_train_end."""
+    # Only callbacks whose on_train_begin ran are ended: one that refuses to start (say
+    # EarlyStopping without validation data) must not be followed by errors from the others.
+    started: list[Callback] = []
+    try:
+        for cb in callbacks:
+            cb.on_train_begin({"epochs": epochs - initial_epoch})
+            started.append(cb)
+        if resumed is not None:
+            resumed.restore_callbacks(user_callbacks)
+        # Overflow on the way to a divergence is reported by TrainingDiverged, with advice,
+        # rather than by a stream of NumPy warnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            loop.run(initial_epoch, epochs, history)
+    except KeyboardInterrupt:
+        # Ctrl-C: keep the weights reached so far and return what was recorded.
+        history.interrupted = True
+    finally:
+        loop.record_norms(history)
+        for cb in started:
+            cb.on_train_end({})
+
+
+def _check_options(epochs: Any, batch_size: Any, l2: Any, shuffle: Any,
+                   initial_epoch: Any) -> tuple[int, int | None, float]:
     epochs = check_positive("epochs", epochs, integer=True)
     if batch_size is not None:
         batch_size = check_positive("batch_size", batch_size, integer=True)
@@ -99,18 +230,18 @@ def fit(
     if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) \
             or not 0 <= initial_epoch:
         raise ValueError(f"initial_epoch must be an integer ≥ 0; got {initial_epoch!r}")
+    return epochs, batch_size, l2
 
+
+def _training_data(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, sample_weight: Any,
+                   validation_data: Any, validation_split: Any) -> tuple[TrainingData, bool]:
+    """The validated arrays, validation rows split off; and whether y holds 0/1 targets."""
     X = check_X(X, model.n_features, model.dtype)
     T = loss_fn.prepare_targets(y, model.n_outputs, model.dtype)
-    if X.shape[0] != T.shape[0]:
-        raise ValueError(
-            f"X and y have different numbers of rows: X has {X.shape[0]}, y has {T.shape[0]}"
-        )
-    W = None if sample_weight is None else _check_sample_weight(sample_weight, X.shape[0],
+    check_same_rows(X, T)
+    sw = None if sample_weight is None else _check_sample_weight(sample_weight, X.shape[0],
                                                                  model.dtype)
     classification = _losses.is_classification_target(T)
-    metric_names = _resolve_metrics(metrics, loss_fn, classification)
-
     if validation_data is not None and validation_split is not None:
         raise ValueError("pass either validation_data or validation_split, not both")
     X_val = T_val = None
@@ -124,8 +255,8 @@ def fit(
                                            split_rng)
         X, X_val = X[train_idx], X[val_idx]
         T, T_val = T[train_idx], T[val_idx]
-        if W is not None:
-            W = W[train_idx]
+        if sw is not None:
+            sw = sw[train_idx]
     elif validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
@@ -134,69 +265,7 @@ def fit(
         if X_val.shape[0] != T_val.shape[0]:
             raise ValueError("validation X and y have different numbers of rows: "
                              f"{X_val.shape[0]} and {T_val.shape[0]}")
-
-    if resume_from is not None:
-        from .io import restore_checkpoint
-
-        opt, initial_epoch = restore_checkpoint(model, resume_from, opt)
-    if W is not None:
-        W /= W.mean()
-    model.optimizer = opt
-    model.loss = loss_fn
-    model.stop_training = False
-    model._has_validation = X_val is not None
-    history = History()
-    user_callbacks = check_callbacks(callbacks)
-    # While training, ModelCheckpoint saves the state of these (by position) for an exact
-    # resume.
-    model._callbacks = user_callbacks
-    all_callbacks = [history, *user_callbacks]
-    if verbose:
-        all_callbacks.append(ProgressBar())
-    for cb in all_callbacks:
-        cb.set_model(model)
-
-    loop = _Loop(model, loss_fn, opt, X, T, W, X_val, T_val, batch_size, shuffle, l2,
-                 metric_names, all_callbacks)
-    model.history = history
-    # Only callbacks whose on_train_begin ran are ended: one that refuses to start (say
-    # EarlyStopping without validation data) must not be followed by errors from the others.
-    started: list[Callback] = []
-    try:
-        for cb in all_callbacks:
-            cb.on_train_begin({"epochs": epochs - initial_epoch})
-            started.append(cb)
-        if resume_from is not None:
-            _restore_callback_states(model, user_callbacks)
-        # Overflow on the way to a divergence is reported by TrainingDiverged, with advice,
-        # rather than by a stream of NumPy warnings.
-        with np.errstate(over="ignore", invalid="ignore"):
-            loop.run(initial_epoch, epochs, history)
-    except KeyboardInterrupt:
-        # Ctrl-C: keep the weights reached so far and return what was recorded.
-        history.interrupted = True
-    finally:
-        loop.record_norms(history)
-        for cb in started:
-            cb.on_train_end({})
-        model._callbacks = []  # needed only while training; the model must not hold them
-    history.stopped_early = model.stop_training and not history.interrupted
-    return history
-
-
-def _restore_callback_states(model: Any, callbacks: list[Callback]) -> None:
-    """Give each callback the state saved in the checkpoint by the callback at its position."""
-    import warnings
-
-    saved = (getattr(model, "_resumed_checkpoint", None) or {}).get("callbacks") or []
-    for entry in saved:
-        index, name = entry["index"], entry["class"]
-        if index < len(callbacks) and type(callbacks[index]).__name__ == name:
-            callbacks[index].set_state(entry["state"])
-        else:
-            warnings.warn(f"the checkpoint holds the state of a {name} at position {index} of "
-                          "callbacks=, but this fit has no such callback there: it starts "
-                          "afresh", RuntimeWarning, stacklevel=3)
+    return TrainingData(X, T, sw, X_val, T_val), classification
 
 
 def _check_sample_weight(sample_weight: Any, n: int, dtype: Any) -> np.ndarray:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_rng, check_positive
+from ..validation import as_rng, check_positive
 from .csv_files import json_label, numeric_column, read_csv, try_float
 from .prep import Scaler, Split, sklearn_module, sklearn_seed, split
 

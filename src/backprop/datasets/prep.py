@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validation import as_rng, check_X
+from ..validation import as_rng, check_X
 
 
 def sklearn_seed(seed: Any) -> int:

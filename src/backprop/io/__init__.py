@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .checkpoint import ModelCheckpoint, restore_checkpoint
+from .checkpoint import ModelCheckpoint, restore_checkpoint, resume
 from .export import ONNX_OPSET, export_onnx, export_torch, from_torch, to_torch
 from .format import ModelFileError, atomic_write, encode_safetensors, read_safetensors
 from .model_file import FORMAT_VERSION, check_format, decode_model, model_metadata, model_tensors
@@ -27,7 +27,7 @@ from .model_file import FORMAT_VERSION, check_format, decode_model, model_metada
 MODEL_FILENAME = "model.safetensors"
 
 __all__ = [
-    "save", "load", "ModelFileError", "ModelCheckpoint", "restore_checkpoint",
+    "save", "load", "ModelFileError", "ModelCheckpoint", "restore_checkpoint", "resume",
     "export_onnx", "export_torch", "to_torch", "from_torch",
     "FORMAT_VERSION", "MODEL_FILENAME", "ONNX_OPSET",
 ]

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from .. import optimizers as _optimizers
-from ..callbacks import Callback, _monitor_mode, _MonitorMixin
-from ..layers import Dropout
+from ..callbacks import MonitorCallback, monitor_mode
+from ..training import ResumePoint
 from .format import (
     DTYPE_CODES,
     ModelFileError,
@@ -62,8 +62,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
-                     best: float | None = None) -> bytes:
-    """The file contents of a checkpoint taken after ``epoch`` completed epochs."""
+                     best: float | None = None, callbacks: Any = ()) -> bytes:
+    """The file contents of a checkpoint taken after ``epoch`` completed epochs, with the
+    state of each of ``callbacks`` (by position: ``fit``'s ``callbacks=``)."""
     opt = model.optimizer
     if opt is None:
         raise ValueError("the model has no optimizer yet; a checkpoint is taken during fit")
@@ -74,8 +75,8 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
             tensors[OPTIMIZER_PREFIX + key] = value.astype(model.dtype, copy=True)
         else:
             scalars[key] = _jsonable(value)
-    callbacks = []
-    for index, cb in enumerate(getattr(model, "_callbacks", None) or []):
+    saved_callbacks = []
+    for index, cb in enumerate(callbacks):
         state = cb.get_state()
         if not state:
             continue
@@ -85,7 +86,7 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
                 tensors[f"{CALLBACK_PREFIX}{index}.{key}"] = value.astype(model.dtype, copy=True)
             else:
                 numbers[key] = _jsonable(value)
-        callbacks.append({"index": index, "class": type(cb).__name__, "state": numbers})
+        saved_callbacks.append({"index": index, "class": type(cb).__name__, "state": numbers})
     meta = model_metadata(model, kind="checkpoint",
                           scaler=getattr(model, "scaler", None),
                           classes=getattr(model, "classes_", None),
@@ -98,12 +99,12 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
         "rng_state": _jsonable(model.rng.bit_generator.state),
         "monitor": monitor,
         "best": best if best is not None and math.isfinite(best) else None,
-        "callbacks": callbacks,
+        "callbacks": saved_callbacks,
     }, "the checkpoint state")
     return encode_safetensors(tensors, meta)
 
 
-class ModelCheckpoint(_MonitorMixin, Callback):
+class ModelCheckpoint(MonitorCallback):
     """Save the model, optimiser state, epoch and random state at the end of epochs.
 
     Resume with ``model.fit(..., resume_from=path)``: the continued run reaches exactly the
@@ -146,7 +147,7 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         self.path = path
         self.monitor = monitor
         self.save_best_only = save_best_only
-        self.mode = _monitor_mode(monitor, mode)
+        self.mode = monitor_mode(monitor, mode)
         self.min_delta = 0.0
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch: int | None = None
@@ -154,21 +155,18 @@ class ModelCheckpoint(_MonitorMixin, Callback):
 
     def on_train_begin(self, logs):
         if self.save_best_only:
-            self._check_monitor_available(self.model)
-        # Resumed from a checkpoint just now (no step since): continue from its best value,
-        # so save_best_only does not overwrite the best file with a worse epoch.
-        info = getattr(self.model, "_resumed_checkpoint", None)
-        opt = self.model.optimizer
-        if (info is not None and info["optimizer"] is opt
-                and info["iterations"] == getattr(opt, "iterations", None)
-                and info["monitor"] == self.monitor and info["best"] is not None
-                and self._improved(info["best"], self.best)):
-            self.best = info["best"]
+            self.check_monitor_available()
+        # This fit resumes from a checkpoint: continue from its best value, so
+        # save_best_only does not overwrite the best file with a worse epoch.
+        resumed = self.params.get("resumed")
+        if (resumed is not None and resumed.monitor == self.monitor
+                and resumed.best is not None and self.improved(resumed.best, self.best)):
+            self.best = resumed.best
 
     def on_epoch_end(self, epoch, logs):
         current = logs.get(self.monitor)
         improved = (current is not None and math.isfinite(current)
-                    and self._improved(current, self.best))
+                    and self.improved(current, self.best))
         if improved:
             self.best, self.best_epoch = float(current), epoch
         if self.save_best_only:
@@ -180,7 +178,8 @@ class ModelCheckpoint(_MonitorMixin, Callback):
         path = self._format_path(epoch, logs)
         path.parent.mkdir(parents=True, exist_ok=True)
         best = self.best if math.isfinite(self.best) else None
-        atomic_write(path, checkpoint_bytes(self.model, epoch + 1, self.monitor, best))
+        atomic_write(path, checkpoint_bytes(self.model, epoch + 1, self.monitor, best,
+                                            self.params.get("callbacks", ())))
         self.last_path = path
 
     def _format_path(self, epoch: int, logs: dict[str, Any]) -> Path:
@@ -247,19 +246,14 @@ def _set_rng(model: Any, bit_generator: np.random.BitGenerator) -> None:
     current = model.rng
     if type(current.bit_generator) is type(bit_generator):
         current.bit_generator.state = bit_generator.state
-        return
-    # A different generator type: swap the model's generator and the Dropout layers that
-    # share it (they draw their masks from the model's generator).
-    model.rng = np.random.Generator(bit_generator)
-    for layer in model.layers:
-        if isinstance(layer, Dropout) and layer._rng is current:
-            layer._rng = model.rng
+    else:  # a different generator type: the model (and its dropout layers) take a new one
+        model.set_rng(np.random.Generator(bit_generator))
 
 
 def _check_optimizer_state(opt: _optimizers.Optimizer, model: Any, state: dict[str, Any],
                            path: Any) -> None:
     """Each saved entry must be one the optimiser keeps, an array where it keeps an array."""
-    template = opt._init_state(model.flat_param)
+    template = opt.init_state(model.flat_param)
     # arrays that older versions kept, which the optimiser converts on loading
     template.update(dict.fromkeys(opt.legacy_state_arrays, model.flat_param.value))
     for key, value in state.items():
@@ -310,6 +304,39 @@ def restore_checkpoint(model: Any, path: str | os.PathLike,
     ModelFileError
         The file is damaged, not a checkpoint, or does not fit ``model``.
     """
+    point = resume(model, path, opt)
+    return point.optimizer, point.epoch
+
+
+def resume(model: Any, path: str | os.PathLike, opt: Any = None) -> ResumePoint:
+    """:func:`restore_checkpoint`, returning everything ``fit(..., resume_from=path)`` needs.
+
+    The :class:`backprop.training.ResumePoint` also carries the callbacks' saved states and
+    the writing ModelCheckpoint's monitored best. ``fit`` reaches this function through
+    ``backprop.training.set_resumer``, so the engine never imports io.
+    """
+    saved, info, fresh, state, bit_generator, callback_states = _read(model, path)
+    # Validated: now change the model and the optimiser.
+    model.set_flat_parameters(saved.get_flat_parameters())
+    target = opt if _same_settings(opt, fresh) else fresh
+    target.reset()
+    if state:
+        target.load_state_arrays(model.flat_param, state)
+    target.lr = fresh.lr
+    target.iterations = info["iterations"]
+    _set_rng(model, bit_generator)
+    for attr in ("scaler", "classes_", "training_config"):
+        if getattr(model, attr, None) is None:
+            setattr(model, attr, getattr(saved, attr))
+    return ResumePoint(target, info["epoch"], callback_states, info.get("monitor"),
+                       info.get("best"))
+
+
+def _read(model: Any, path: Any) -> tuple[Any, dict[str, Any], _optimizers.Optimizer,
+                                           dict[str, Any], np.random.BitGenerator, list]:
+    """Read and validate a checkpoint for ``model`` without changing anything: the saved
+    model, the checkpoint entry, a fresh optimiser from its config, the optimiser state, the
+    random generator and the callback states."""
     tensors, meta = read_safetensors(path)
     if check_format(meta, path) != "checkpoint":
         raise ModelFileError(path, "this is a model file, not a checkpoint; checkpoints are "
@@ -335,7 +362,6 @@ def restore_checkpoint(model: Any, path: str | os.PathLike,
             arrays[name[len(OPTIMIZER_PREFIX):]] = tensor
     bit_generator = _bit_generator(info["rng_state"], path)
     callback_states = _callback_states(info, tensors, size, model.dtype, path)
-
     both = sorted(set(info["optimizer_scalars"]) & set(arrays))
     if both:
         raise ModelFileError(path, f"optimizer state {both} appears both as numbers and as "
@@ -345,24 +371,8 @@ def restore_checkpoint(model: Any, path: str | os.PathLike,
     if isinstance(saved.seed, int) and isinstance(model.seed, int) and saved.seed != model.seed:
         warnings.warn(f"the checkpoint was written by a model with seed={saved.seed}, this "
                       f"model has seed={model.seed}: a validation_split drawn from the seed "
-                      "will differ from the original run's", RuntimeWarning, stacklevel=2)
-
-    # Validated: now change the model and the optimiser.
-    model.set_flat_weights(saved.get_flat_weights())
-    target = opt if _same_settings(opt, fresh) else fresh
-    target.reset()
-    if state:
-        target.load_state_arrays(model.flat_param, state)
-    target.lr = fresh.lr
-    target.iterations = info["iterations"]
-    _set_rng(model, bit_generator)
-    for attr in ("scaler", "classes_", "training_config"):
-        if getattr(model, attr, None) is None:
-            setattr(model, attr, getattr(saved, attr))
-    model._resumed_checkpoint = {"optimizer": target, "iterations": target.iterations,
-                                 "monitor": info.get("monitor"), "best": info.get("best"),
-                                 "epoch": info["epoch"], "callbacks": callback_states}
-    return target, info["epoch"]
+                      "will differ from the original run's", RuntimeWarning, stacklevel=4)
+    return saved, info, fresh, state, bit_generator, callback_states
 
 
 def _callback_states(info: dict[str, Any], tensors: dict[str, np.ndarray], size: int,

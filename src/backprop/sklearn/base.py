@@ -187,7 +187,7 @@ class BaseMLP(BaseEstimator):
             warnings.warn("Training interrupted by user.", UserWarning, stacklevel=4)
         if validation is not None and self._best_weights is not None:
             # As scikit-learn: keep the network of the best validation epoch.
-            model.set_flat_weights(self._best_weights)
+            model.set_flat_parameters(self._best_weights)
         if not incremental and not monitor.stopped and self.n_iter_ == self.max_iter:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -232,7 +232,7 @@ class BaseMLP(BaseEstimator):
         self.loss_ = float(result.fun)
         self.loss_curve_.extend(curve)
         self.best_loss_ = min([self.best_loss_, *curve, self.loss_])
-        if not np.all(np.isfinite(model.get_flat_weights())):
+        if not np.all(np.isfinite(model.get_flat_parameters())):
             raise ValueError("Solver produced non-finite parameter weights. The input data may "
                              "contain large values and need to be preprocessed.")
         if result.status != 0:
@@ -301,4 +301,4 @@ def _relink_parameters(model: Any) -> None:
     """
     first = model.dense_layers[0].W
     if not np.may_share_memory(first.value, model.flat_param.value):
-        model._pack_parameters()
+        model.pack_parameters()

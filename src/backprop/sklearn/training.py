@@ -189,7 +189,7 @@ class Monitor(Callback):
             if val_loss < est.best_validation_loss_:
                 est.best_validation_loss_ = val_loss
                 est.best_validation_score_ = score
-                est._best_weights = self.model.get_flat_weights()
+                est._best_weights = self.model.get_flat_parameters()
         est._no_improvement_count = est._no_improvement_count + 1 if worse else 0
         optimizer = self.model.optimizer
         if self.schedule == "invscaling":
@@ -240,7 +240,7 @@ def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.n
     flat_grad = model.flat_param.grad
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
-        model.set_flat_weights(x)
+        model.set_flat_parameters(x)
         value, _ = model.forward_backward(X, T, loss, weights)
         if l2:
             value += l2 * model.l2_penalty()
@@ -254,10 +254,10 @@ def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.n
         if verbose:
             print(f"Iteration {len(curve)}, loss = {curve[-1]:.8f}")
 
-    x0 = model.get_flat_weights().astype(np.float64)
+    x0 = model.get_flat_parameters().astype(np.float64)
     result = minimize(objective, x0, method="L-BFGS-B", jac=True, callback=record,
                       options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol})
-    model.set_flat_weights(result.x)
+    model.set_flat_parameters(result.x)
     return result, curve
 
 

@@ -64,7 +64,7 @@ def softmax_axis() -> Erratum:
                                transpose_input_in_cache=False, softmax_axis=1)
     model = bp.MLP([2, 4, 3], activation="relu", output_activation="softmax", seed=1,
                    dtype="float64")
-    model.set_flat_weights(np.concatenate(
+    model.set_flat_parameters(np.concatenate(
         [w.T.ravel() for w in weights] + [b.ravel() for b in biases]))
     p = model.predict(X)
     lib_row_error = float(np.abs(p.sum(axis=1) - 1).max())
