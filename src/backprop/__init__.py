@@ -26,6 +26,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "save": "io", "load": "io", "export_onnx": "io", "from_torch": "io", "to_torch": "io",
     "ModelCheckpoint": "io", "ModelFileError": "io",
+    "sweep": "experiments",
 }
 
 
@@ -50,5 +51,5 @@ __all__ = [
     "TrainingDiverged", "fit", "gradcheck", "GradcheckResult",
     "activations", "initializers", "losses", "optimizers",
     "save", "load", "export_onnx", "to_torch", "from_torch", "ModelCheckpoint",
-    "ModelFileError",
+    "ModelFileError", "sweep",
 ]

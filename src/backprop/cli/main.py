@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     _train_parser(sub)
     _model_parsers(sub)
     _tool_parsers(sub)
+    from .experiments import add_parsers
+
+    add_parsers(sub, data.positive_int, _run)
     return parser
 
 

@@ -96,6 +96,10 @@ def train(args: Any) -> int:
             training_config=config)
     _write_history(history, out)
     written = [data.MODEL_FILE, "history.csv", "history.json", "config.json"]
+    # What this command ran, as a file that 'backprop run' repeats bit for bit.
+    from ..experiments.from_train import write_train_experiment
+
+    written.append(write_train_experiment(args, out, output_activation, loss))
     if not args.no_plots:
         written += _figures(model, history, X, y, task, out)
     config["files"] = written

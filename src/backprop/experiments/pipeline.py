@@ -1,0 +1,204 @@
+"""From an experiment to a trained model: the data prepared once, then one training.
+
+The steps are those of ``backprop train`` (load, split with ``data.seed``, scale on the
+training rows, a standardised target for regression; an ``MLP`` seeded with ``model.seed``,
+the optimiser, early stopping, ``fit``), so the experiment file that ``train`` writes repeats
+it bit for bit. :func:`prepare` depends on the ``[data]`` section alone: a sweep prepares each
+distinct data section once and ships the result to its workers once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .schema import SCHEDULES, SPLIT_PREFIX
+from .spec import Experiment, ExperimentError, is_file_source
+
+
+@dataclass(eq=False)
+class Prepared:
+    """One data section, split and scaled: what every trial on it starts from.
+
+    Attributes
+    ----------
+    X : dict of split → ndarray of shape (n_rows, n_features)
+        Scaled inputs of ``train`` and, when their size is above 0, ``validation``, ``test``.
+    y : dict of split → ndarray of shape (n_rows,) or (n_rows, n_targets)
+        Class indices or target values (unscaled).
+    target_scaling : dict or None
+        Mean and scale of a regression target (training rows); the network learns the
+        standardised target.
+    """
+
+    key: str
+    name: str
+    task: str
+    feature_names: list[str]
+    classes: list[Any] | None
+    X: dict[str, np.ndarray]
+    y: dict[str, np.ndarray]
+    scaler: Any
+    target_scaling: dict[str, list[float]] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    #: times a Prepared was pickled in this process: what a sweep sent to its workers
+    sent = 0
+
+    def __getstate__(self) -> dict[str, Any]:
+        Prepared.sent += 1
+        return self.__dict__.copy()
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X["train"].shape[1])
+
+    @property
+    def n_targets(self) -> int:
+        y = self.y["train"]
+        return 1 if y.ndim == 1 else int(y.shape[1])
+
+    def fit_target(self, y: np.ndarray) -> np.ndarray:
+        """The target as the network learns it (standardised for regression)."""
+        from ..cli.data import scale_target
+
+        return scale_target(y, self.target_scaling) if self.target_scaling else y
+
+
+def data_key(exp: Experiment) -> str:
+    """Identity of the prepared data: the ``[data]`` section with the file's full path."""
+    body = {**exp.config["data"], "source": exp.data_source}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _select(ds: Any, data: dict[str, Any], exp: Experiment) -> Any:
+    """Keep ``data.features`` or leave out ``data.drop`` (by column name)."""
+    from ..datasets import Dataset
+
+    names = list(ds.feature_names)
+    keep = names
+    for key in ("features", "drop"):
+        wanted = data.get(key)
+        if wanted is None:
+            continue
+        missing = [c for c in wanted if c not in names]
+        if missing:
+            raise ExperimentError(f"{exp.where(('data', key))}: data.{key} names "
+                                  f"{', '.join(map(repr, missing))}, which {data['source']} "
+                                  f"lacks; its feature columns: {', '.join(names)}")
+        keep = [c for c in keep if (c in wanted) == (key == "features")]
+    if not keep:
+        raise ExperimentError(f"{exp.where(('data', 'drop'))}: no feature column is left")
+    index = [names.index(c) for c in keep]
+    return Dataset(ds.X[:, index], ds.y, ds.name, ds.task, keep, ds.classes)
+
+
+def prepare(exp: Experiment) -> Prepared:
+    """Load, split and scale the data of ``exp`` (deterministic in ``data.seed``)."""
+    from .. import datasets
+    from ..cli.data import target_scaling
+
+    data = exp.config["data"]
+    if is_file_source(data["source"]):
+        task = None if data["task"] == "auto" else data["task"]
+        ds = _select(datasets.load(exp.data_source, target=data["target"], task=task), data,
+                     exp)
+    else:
+        ds = datasets.load(data["source"], n_samples=data.get("n_samples"),
+                           noise=data.get("noise"), seed=data["seed"])
+    part = datasets.split(ds.X, ds.y, test_size=data["test_size"], val_size=data["val_size"],
+                          stratify=ds.task != "regression", seed=data["seed"])
+    scaler = datasets.Scaler(data["scale"]).fit(part.X_train)
+    X = {"train": scaler.transform(part.X_train)}
+    y = {"train": part.y_train}
+    for name, Xp, yp in (("validation", part.X_val, part.y_val),
+                         ("test", part.X_test, part.y_test)):
+        if Xp is not None:
+            X[name], y[name] = scaler.transform(Xp), yp
+    scaling = target_scaling(part.y_train) if ds.task == "regression" else None
+    info = {"source": data["source"], "n_samples": ds.n_samples, "n_features": ds.n_features,
+            "split": {name: int(len(v)) for name, v in X.items()}}
+    return Prepared(data_key(exp), ds.name, ds.task, list(ds.feature_names), ds.classes, X, y,
+                    scaler, scaling, info)
+
+
+def heads(exp: Experiment, prepared: Prepared) -> tuple[int, str, str]:
+    """(outputs, output activation, loss) with ``auto`` filled in from the task."""
+    from ..cli.data import task_settings
+
+    model, training = exp.config["model"], exp.config["training"]
+    return task_settings(prepared.task, len(prepared.classes or ()), prepared.n_targets,
+                         None if model["output_activation"] == "auto"
+                         else model["output_activation"],
+                         None if training["loss"] == "auto" else training["loss"])
+
+
+def build(exp: Experiment, prepared: Prepared) -> tuple[Any, dict[str, Any]]:
+    """The untrained model and the keyword arguments of its ``fit``."""
+    import backprop as bp
+
+    from .. import schedules
+
+    model_cfg, training = exp.config["model"], exp.config["training"]
+    n_outputs, output_activation, loss = heads(exp, prepared)
+    model = bp.MLP([prepared.n_features, *model_cfg["hidden"], n_outputs],
+                   activation=model_cfg["activation"], output_activation=output_activation,
+                   init=None if model_cfg["init"] == "auto" else model_cfg["init"],
+                   dropout=model_cfg["dropout"], seed=model_cfg["seed"],
+                   dtype=model_cfg["dtype"])
+    callbacks = []
+    stop = training["early_stopping"]
+    if stop["patience"]:
+        callbacks.append(bp.EarlyStopping(patience=stop["patience"],
+                                          min_delta=stop["min_delta"],
+                                          restore_best_weights=stop["restore_best"]))
+    if "schedule" in training:
+        settings = dict(training["schedule"])
+        callbacks.append(getattr(schedules, SCHEDULES[settings.pop("name")])(**settings))
+    validation = ((prepared.X["validation"], prepared.fit_target(prepared.y["validation"]))
+                  if "validation" in prepared.X else None)
+    kwargs = {"loss": loss, "optimizer": bp.optimizers.get(dict(training["optimizer"])),
+              "epochs": training["epochs"], "batch_size": training["batch_size"] or None,
+              "shuffle": training["shuffle"], "l2": training["l2"], "callbacks": callbacks,
+              "validation_data": validation}
+    return model, kwargs
+
+
+def train(exp: Experiment, prepared: Prepared, callbacks: list[Any] | tuple[Any, ...] = (),
+          verbose: bool = False) -> tuple[Any, Any]:
+    """Build and train the model of ``exp`` on ``prepared``; returns (model, history).
+
+    ``callbacks`` are added after the experiment's own (early stopping, schedule).
+    """
+    model, kwargs = build(exp, prepared)
+    kwargs["callbacks"] = [*kwargs["callbacks"], *callbacks]
+    history = model.fit(prepared.X["train"], prepared.fit_target(prepared.y["train"]),
+                        verbose=verbose, **kwargs)
+    return model, history
+
+
+def evaluate(model: Any, exp: Experiment, prepared: Prepared) -> dict[str, float]:
+    """The metrics of ``[evaluation]``: ``train_loss``, ``val_accuracy``, ``test_r2``, ...
+
+    ``*_loss`` is the training loss (on the standardised target for regression); MSE, MAE
+    and R² are in the target's own units.
+    """
+    from ..cli.data import metrics
+
+    _, _, loss = heads(exp, prepared)
+    out: dict[str, float] = {}
+    for split in exp.config["evaluation"]["splits"]:
+        if split not in prepared.X:
+            continue
+        X, y = prepared.X[split], prepared.y[split]
+        prefix = SPLIT_PREFIX[split]
+        if prepared.task == "regression":
+            out[f"{prefix}_loss"] = float(model.evaluate(X, prepared.fit_target(y),
+                                                         loss=loss)["loss"])
+        values = metrics(model, X, y, prepared.task, loss, prepared.target_scaling)
+        out.update({f"{prefix}_{k}": float(v) for k, v in values.items() if k != "n"})
+    return out

@@ -1,0 +1,91 @@
+"""The end of a sweep: the ranking, the best model in ``best/``, the files and figures.
+
+The best model is rebuilt from the weights its trial recorded in the store (no training
+again) and saved as a run folder: ``backprop predict --model <sweep>/best`` uses it, and
+``backprop run <sweep>/best/experiment.toml`` trains the same weights again.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+from typing import Any
+
+from .figures import metric_vs_settings, parallel_coordinates
+from .pipeline import Prepared, build, data_key, prepare
+from .report import best_trial, show, summarize
+from .runs import save_run
+from .store import Store
+
+
+class _RecordedHistory:
+    """A trial's history as the run folder writer reads it (a ``History`` look-alike)."""
+
+    def __init__(self, record: dict[str, list[float]], epochs: int, requested: int) -> None:
+        self.history = record
+        self.epoch = list(range(epochs))
+        self.stopped_early = epochs < requested
+
+
+def save_best(run: Any, store: Store, trial: dict[str, Any]) -> Path:
+    """Rebuild the best trial's model from its stored weights; write ``<out>/best``."""
+    exp = run.base.with_values(trial["params"], origin=run.origin)
+    prepared: Prepared = run.data.get(data_key(exp)) or prepare(exp)
+    model, kwargs = build(exp, prepared)
+    model.set_flat_weights(store.weights(trial["key"]))
+    model.optimizer = kwargs["optimizer"]
+    history = _RecordedHistory(trial["history"], trial["epochs"] or 0,
+                               exp.config["training"]["epochs"])
+    out = run.out / "best"
+    save_run(out, exp, prepared, model, history, trial["metrics"], trial["duration"] or 0.0,
+             what=f"the best trial (number {trial['number']}) of the sweep in {run.out}")
+    return out
+
+
+def write_trials_csv(path: Path, trials: list[dict[str, Any]], keys: list[str]) -> None:
+    metrics = sorted({m for t in trials for m in t["metrics"]})
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["number", "status", *keys, *metrics, "epochs", "duration", "worker",
+                         "error"])
+        for t in trials:
+            writer.writerow([t["number"], t["status"], *(show(t["params"].get(k)) for k in keys),
+                             *(repr(t["metrics"].get(m, math.nan)) for m in metrics),
+                             t["epochs"], t["duration"], t["worker"],
+                             (t["error"] or "").split("\n", 1)[0]])
+
+
+def finish(run: Any, store: Store, seconds: float, figures: bool) -> Any:
+    """Rank, save the best model, write ``trials.csv``, ``summary.json`` and the figures."""
+    from ..cli.data import write_json
+    from .sweep import SweepResult
+
+    trials = store.trials()
+    keys = [d.key for d in run.dims]
+    configs = summarize(trials, run.metric, run.direction, keys)
+    best_model = None
+    if configs and configs[0].status == "ok":
+        best_model = save_best(run, store, best_trial(trials, configs[0], run.metric,
+                                                      run.direction))
+    write_trials_csv(run.out / "trials.csv", trials, keys)
+    write_json(run.out / "summary.json", {
+        "metric": run.metric, "direction": run.direction, "backend": run.backend.describe(),
+        "trials": len(trials), "ran_now": run.ran, "seconds": seconds,
+        "status": {s: sum(t["status"] == s for t in trials)
+                   for s in sorted({t["status"] for t in trials})},
+        "configurations": [{"rank": i + 1 if c.status == "ok" else None, "params": c.params,
+                            "mean": c.mean, "std": c.std, "seeds": c.n, "status": c.status,
+                            "trials": c.trials, "metrics": c.metrics}
+                           for i, c in enumerate(configs)],
+        "best_model": None if best_model is None else str(best_model)})
+    drawn = []
+    if figures:
+        for path in (metric_vs_settings(trials, run.dims, run.metric,
+                                        run.out / "metric_vs_settings.png"),
+                     parallel_coordinates(trials, run.dims, run.metric, run.direction,
+                                          run.out / "parallel_coordinates.png")):
+            if path is not None:
+                drawn.append(path.name)
+    return SweepResult(run.out, run.metric, run.direction, configs, trials, best_model,
+                       run.backend.describe(), seconds, run.ran, Prepared.sent, drawn)
