@@ -13,7 +13,14 @@ from typing import Any
 
 from .. import optimizers, schedules
 from .schema import ABSENT, EARLY_STOPPING, SCHEDULES, SCHEMA, Field, optimizer_class
-from .spec import ExperimentError, Where, is_file_source, settings_of, unknown_key
+from .spec import (
+    ExperimentError,
+    Where,
+    is_file_source,
+    required_settings,
+    settings_of,
+    unknown_key,
+)
 
 
 def _fail(where: Where, path: tuple[str, ...], message: str) -> ExperimentError:
@@ -44,21 +51,28 @@ def _fields(where: Where, path: tuple[str, ...], raw: Mapping[str, Any],
     return {key: out[key] for key in fields if key in out}
 
 
-def _settings(where: Where, path: tuple[str, ...], factory: type, settings: dict[str, Any],
-              fixed: dict[str, Any]) -> dict[str, Any]:
-    """Settings of an optimiser or schedule: known names, values the class accepts."""
+def _settings(where: Where, path: tuple[str, ...], factory: type, settings: dict[str, Any]
+              ) -> dict[str, Any]:
+    """Settings of an optimiser or schedule: known names, values the class accepts (each
+    value tried alone, with the required settings, so the error names the right key)."""
     known = settings_of(factory)
-    for key, value in settings.items():
+    required = required_settings(factory)
+    for key in settings:
         if key not in known:
             raise ExperimentError(f"{where((*path, key))}: {factory.__name__} has no setting "
                                   f"{key!r}; " + unknown_key((*path, key), known))
+    missing = [name for name in required if name not in settings]
+    if missing:
+        raise _fail(where, path, f"needs {', '.join(missing)} ({factory.__name__}'s settings: "
+                    f"{', '.join(known)})")
+    for key in settings:
         try:
-            factory(**{**fixed, key: value})
+            factory(**{k: v for k, v in settings.items() if k == key or k in required})
         except (TypeError, ValueError) as exc:
             raise _fail(where, (*path, key), f"is refused by {factory.__name__}: {exc}"
                         ) from None
     try:
-        factory(**fixed, **settings)
+        factory(**settings)
     except (TypeError, ValueError) as exc:
         raise _fail(where, path, f"is refused by {factory.__name__}: {exc}") from None
     return settings
@@ -74,7 +88,7 @@ def _optimizer(where: Where, value: Any) -> dict[str, Any]:
         name = optimizers.OPTIMIZERS.canonical(table.pop("name"))
     except (TypeError, ValueError) as exc:
         raise _fail(where, (*path, "name"), str(exc)) from None
-    return {"name": name, **_settings(where, path, optimizer_class(name), table, {})}
+    return {"name": name, **_settings(where, path, optimizer_class(name), table)}
 
 
 def _early_stopping(where: Where, value: Any) -> dict[str, Any]:
@@ -92,7 +106,7 @@ def _schedule(where: Where, value: Any) -> dict[str, Any]:
         raise _fail(where, (*path, "name"), f"must be one of: {', '.join(SCHEDULES)}; "
                     f"got {name!r}")
     factory = getattr(schedules, SCHEDULES[name])
-    return {"name": name, **_settings(where, path, factory, table, {})}
+    return {"name": name, **_settings(where, path, factory, table)}
 
 
 def _data(where: Where, data: dict[str, Any], root: Path) -> None:

@@ -111,7 +111,7 @@ def parallel_coordinates(trials: Sequence[dict[str, Any]], dims: Sequence[Dimens
     ax.set_yticks([])
     ax.set_xlim(-0.2, len(names) - 0.6)
     ax.set_title(f"{len(ok)} trials, coloured by {metric} (bright: best)")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.04, right=0.96, bottom=0.2)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

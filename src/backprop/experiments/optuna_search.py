@@ -66,9 +66,11 @@ def search(run: Any, store: Any, resume: bool) -> None:
     pruner = (optuna.pruners.MedianPruner(n_warmup_steps=cfg["prune_warmup"]) if cfg["prune"]
               else optuna.pruners.NopPruner())
     study = optuna.create_study(study_name=STUDY, storage=journal(path),
-                                direction=run.direction, load_if_exists=True, pruner=pruner,
-                                sampler=optuna.samplers.TPESampler(seed=cfg["seed"],
-                                                                   constant_liar=True))
+                                direction=run.direction, load_if_exists=True, pruner=pruner)
+    # A resumed study must not draw its first points again: the seed moves on by the trials
+    # already asked (a fresh sweep starts from sweep.seed itself).
+    study.sampler = optuna.samplers.TPESampler(seed=cfg["seed"] + len(study.trials),
+                                               constant_liar=True)
     state = optuna.trial.TrialState
     for stale in study.get_trials(deepcopy=False, states=(state.RUNNING,)):
         study.tell(stale.number, state=state.FAIL)  # its client died: ask again
@@ -101,8 +103,8 @@ def _ask(run: Any, study: Any, path: Path, open_trials: dict[int, Any]) -> None:
     trial = study.ask()
     values = {dim.key: dim.suggest(trial) for dim in run.dims}
     repeats = run.cfg["repeats"]
-    plans = [trial_plan(trial.number * repeats + r, values, r, run.base.config["model"]["seed"])
-             for r in range(repeats)]
+    plans = [trial_plan(trial.number * repeats + r, values, r, run.base.config["model"]["seed"],
+                        salt=f"optuna trial {trial.number}") for r in range(repeats)]
     open_trials[trial.number] = (trial, [])
     for plan in plans:
         exp = run.experiment(plan)

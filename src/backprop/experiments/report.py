@@ -84,9 +84,9 @@ def best_trial(trials: Sequence[dict[str, Any]], summary: ConfigSummary, metric:
     return best
 
 
-def show(value: Any) -> str:
+def show(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.{digits}g}"
     if isinstance(value, (list, dict)):
         return json.dumps(value, separators=(",", ":"))
     return str(value)
@@ -108,18 +108,16 @@ def table(summaries: Sequence[ConfigSummary], metric: str, top: int, title: str)
 
     keys = list(summaries[0].params) if summaries else []
     table = Table(title=title)
-    table.add_column("rank", justify="right")
+    table.add_column("rank", justify="right", no_wrap=True)
     for key in keys:
-        table.add_column(short_name(key, keys))
-    table.add_column(f"{metric} (mean ± std)", justify="right", no_wrap=True)
-    table.add_column("seeds", justify="right")
-    table.add_column("s/trial", justify="right")
-    table.add_column("status")
+        table.add_column(short_name(key, keys), no_wrap=True)
+    table.add_column(f"{metric} mean ± std", justify="right", no_wrap=True)
+    table.add_column("seeds", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
     for rank, s in enumerate(summaries[:top], start=1):
         score = f"{s.mean:.4f} ± {s.std:.4f}" if s.n else "—"
-        table.add_row(str(rank) if s.status == "ok" else "–", *(show(s.params.get(k))
-                                                                   for k in keys),
-                      score, str(s.n), f"{s.seconds:.2f}", s.status)
+        table.add_row(str(rank) if s.status == "ok" else "–",
+                      *(show(s.params.get(k), 3) for k in keys), score, str(s.n), s.status)
     return table
 
 

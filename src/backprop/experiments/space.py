@@ -197,9 +197,13 @@ def _key(values: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def trial_plan(number: int, values: dict[str, Any], repeat: int, base_seed: int) -> TrialPlan:
+def trial_plan(number: int, values: dict[str, Any], repeat: int, base_seed: int,
+               salt: str = "") -> TrialPlan:
+    """The trial of ``values`` with seed ``base_seed + repeat``; ``salt`` tells apart
+    configurations that happen to have the same values (Optuna may propose one twice)."""
     params = {**values, "model.seed": values.get("model.seed", base_seed) + repeat}
-    return TrialPlan(number, params, repeat, _key(values), _key(params))
+    return TrialPlan(number, params, repeat, _key({**values, "": salt}),
+                     _key({**params, "": salt}))
 
 
 def plan(dims: list[Dimension], sweep: dict[str, Any], base_seed: int) -> list[TrialPlan]:

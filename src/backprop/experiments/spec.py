@@ -208,3 +208,9 @@ def settings_of(factory: type) -> list[str]:
     return [name for name, p in inspect.signature(factory.__init__).parameters.items()
             if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
 
+
+def required_settings(factory: type) -> list[str]:
+    """The settings a class cannot do without (no default)."""
+    return [name for name, p in inspect.signature(factory.__init__).parameters.items()
+            if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
+
