@@ -86,6 +86,8 @@ def best_trial(trials: Sequence[dict[str, Any]], summary: ConfigSummary, metric:
 
 def show(value: Any, digits: int = 4) -> str:
     if isinstance(value, float):
+        if value != 0 and not 1e-3 <= abs(value) < 1e4:
+            return f"{value:.{digits - 1}e}"
         return f"{value:.{digits}g}"
     if isinstance(value, (list, dict)):
         return json.dumps(value, separators=(",", ":"))
@@ -103,16 +105,18 @@ def short_name(key: str, keys: Sequence[str]) -> str:
 
 
 def table(summaries: Sequence[ConfigSummary], metric: str, top: int, title: str) -> Any:
-    """A rich table of the ``top`` configurations."""
+    """A rich table of the ``top`` configurations (fits 80 columns for four settings)."""
+    from rich import box
     from rich.table import Table
 
     keys = list(summaries[0].params) if summaries else []
-    table = Table(title=title)
-    table.add_column("rank", justify="right", no_wrap=True)
+    table = Table(title=title, box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False,
+                  collapse_padding=True)
+    table.add_column("#", justify="right", no_wrap=True)
     for key in keys:
         table.add_column(short_name(key, keys), no_wrap=True)
-    table.add_column(f"{metric} mean ± std", justify="right", no_wrap=True)
-    table.add_column("seeds", justify="right", no_wrap=True)
+    table.add_column("mean ± std", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for rank, s in enumerate(summaries[:top], start=1):
         score = f"{s.mean:.4f} ± {s.std:.4f}" if s.n else "—"

@@ -59,8 +59,8 @@ class SweepResult:
     def table(self, top: int = 10) -> Any:
         from .report import table
 
-        return table(self.configs, self.metric, top, f"best of {len(self.configs)} "
-                     f"configurations by {self.metric} ({self.direction})")
+        return table(self.configs, self.metric, top, f"{self.metric} ({self.direction}) of "
+                     f"the best of {len(self.configs)} configurations")
 
 
 class SweepRun:
