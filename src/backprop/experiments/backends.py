@@ -102,6 +102,10 @@ def _execute_here(task: Task) -> TrialResult:
     return execute(task, _SHARED)
 
 
+def _started() -> int:
+    return os.getpid()
+
+
 class Processes(Backend):
     """Local worker processes (joblib's loky), the data sent once per worker."""
 
@@ -125,6 +129,9 @@ class Processes(Backend):
 
         self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_receive,
                                          initargs=(self._shared,), env=ONE_THREAD_ENV)
+        # The pool spawns its workers on the first task: start them now, so that start-up
+        # (Python, NumPy, the data) is not counted as the first trials' time.
+        self._pool.submit(_started).result()
 
     def submit(self, task: Task) -> None:
         self._futures[self._pool.submit(_execute_here, task)] = task

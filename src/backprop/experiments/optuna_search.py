@@ -61,7 +61,11 @@ def search(run: Any, store: Any, resume: bool) -> None:
     """Ask TPE for configurations until ``sweep.trials`` of them have finished."""
     optuna = _optuna()
     cfg = run.cfg
-    run.prepare(_data_variants(run))
+    with run.phase("prepare"):
+        for dim in run.dims:  # a bad range fails now, naming its line, not mid-search
+            for value in dim.extremes():
+                run.base.with_values({dim.key: value}, run.origin)
+        run.prepare(_data_variants(run))
     path = run.out / "optuna.journal"
     pruner = (optuna.pruners.MedianPruner(n_warmup_steps=cfg["prune_warmup"]) if cfg["prune"]
               else optuna.pruners.NopPruner())
@@ -79,14 +83,21 @@ def search(run: Any, store: Any, resume: bool) -> None:
     run.start_progress(total * repeats, done * repeats)
     if done >= total:
         return
-    run.backend.start(run.data)
+    with run.phase("start"):
+        run.backend.start(run.data)
+    with run.phase("trials"):
+        _loop(run, study, store, path, total - done)
+
+
+def _loop(run: Any, study: Any, store: Any, path: Path, to_ask: int) -> None:
+    """Keep the workers busy: ask for a configuration whenever a slot frees."""
+    repeats = run.cfg["repeats"]
     open_trials: dict[int, tuple[Any, list[TrialResult]]] = {}
-    asked = done
     slots = max(run.backend.workers, repeats)
     while True:
-        while asked < total and run.backend.in_flight + repeats <= slots:
+        while to_ask and run.backend.in_flight + repeats <= slots:
             _ask(run, study, path, open_trials)
-            asked += 1
+            to_ask -= 1
         if not run.backend.in_flight:
             break
         result = run.backend.next_result()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,19 @@ def write_trials_csv(path: Path, trials: list[dict[str, Any]], keys: list[str]) 
                              (t["error"] or "").split("\n", 1)[0]])
 
 
-def finish(run: Any, store: Store, seconds: float, figures: bool) -> Any:
+def finish(run: Any, store: Store, start: float, figures: bool) -> Any:
     """Rank, save the best model, write ``trials.csv``, ``summary.json`` and the figures."""
-    from ..cli.data import write_json
     from .sweep import SweepResult
+
+    with run.phase("finish"):
+        configs, best_model, drawn, trials = _finish(run, store, start, figures)
+    return SweepResult(run.out, run.metric, run.direction, configs, trials, best_model,
+                       run.backend.describe(), time.perf_counter() - start, run.ran,
+                       Prepared.sent, drawn, dict(run.timings))
+
+
+def _finish(run: Any, store: Store, start: float, figures: bool) -> tuple:
+    from ..cli.data import write_json
 
     trials = store.trials()
     keys = [d.key for d in run.dims]
@@ -71,7 +81,8 @@ def finish(run: Any, store: Store, seconds: float, figures: bool) -> Any:
     write_trials_csv(run.out / "trials.csv", trials, keys)
     write_json(run.out / "summary.json", {
         "metric": run.metric, "direction": run.direction, "backend": run.backend.describe(),
-        "trials": len(trials), "ran_now": run.ran, "seconds": seconds,
+        "trials": len(trials), "ran_now": run.ran, "seconds": time.perf_counter() - start,
+        "timings": run.timings,
         "status": {s: sum(t["status"] == s for t in trials)
                    for s in sorted({t["status"] for t in trials})},
         "configurations": [{"rank": i + 1 if c.status == "ok" else None, "params": c.params,
@@ -87,5 +98,4 @@ def finish(run: Any, store: Store, seconds: float, figures: bool) -> Any:
                                           run.out / "parallel_coordinates.png")):
             if path is not None:
                 drawn.append(path.name)
-    return SweepResult(run.out, run.metric, run.direction, configs, trials, best_model,
-                       run.backend.describe(), seconds, run.ran, Prepared.sent, drawn)
+    return configs, best_model, drawn, trials

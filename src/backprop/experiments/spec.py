@@ -72,6 +72,17 @@ class Experiment:
 
         self.config: dict[str, Any] = normalize(raw, self.where, self.root)
 
+    @classmethod
+    def checked(cls, config: dict[str, Any], root: str | Path, where: Where | None = None
+                ) -> Experiment:
+        """An experiment from ``config`` already normalised by another Experiment (a sweep's
+        worker gets the trial's checked config: checking it again would cost a millisecond
+        a trial and find nothing)."""
+        exp = cls.__new__(cls)
+        exp.root, exp.config, exp.name = Path(root), config, "experiment"
+        exp.where = where or (lambda path: "experiment")
+        return exp
+
     # -- reading ------------------------------------------------------------------------
     @classmethod
     def from_text(cls, text: str, name: str = "experiment", root: str | Path | None = None

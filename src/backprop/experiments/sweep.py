@@ -9,9 +9,10 @@ experiment file that trains it again) and draws the figures.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ class SweepResult:
     ran: int
     data_sent: int
     figures: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def best(self) -> ConfigSummary | None:
@@ -81,6 +83,17 @@ class SweepRun:
         self.show_progress, self.console = progress, console
         self.progress: Progress | None = None
         self.ran = 0
+        #: seconds spent planning and preparing data, starting the backend (with sending
+        #: the data), running the trials (first submit to last result) and finishing
+        self.timings = {"prepare": 0.0, "start": 0.0, "trials": 0.0, "finish": 0.0}
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] += time.perf_counter() - start
 
     # -- trials ---------------------------------------------------------------------------
     def origin(self, path: tuple[str, ...]) -> str:
@@ -137,21 +150,24 @@ class SweepRun:
 
 def _planned(run: SweepRun, store: Store, resume: bool) -> None:
     """Grid or random search: every trial is known before the first one runs."""
-    plans = plan(run.dims, run.cfg, run.base.config["model"]["seed"])
-    exps = [run.experiment(p) for p in plans]
-    run.prepare(exps)
-    store.plan(plans)
+    with run.phase("prepare"):
+        plans = plan(run.dims, run.cfg, run.base.config["model"]["seed"])
+        exps = [run.experiment(p) for p in plans]
+        run.prepare(exps)
+        store.plan(plans)
     finished = store.finished_keys() if resume else set()
     todo = [(p, e) for p, e in zip(plans, exps) if p.key not in finished]
     best = _best_so_far(store, run)
     run.start_progress(len(plans), len(plans) - len(todo), best)
     if not todo:
         return
-    run.backend.start(run.data)
-    for trial, exp in todo:
-        run.backend.submit(run.task(trial, exp))
-    while run.backend.in_flight:
-        run.record(store, run.backend.next_result())
+    with run.phase("start"):
+        run.backend.start(run.data)
+    with run.phase("trials"):
+        for trial, exp in todo:
+            run.backend.submit(run.task(trial, exp))
+        while run.backend.in_flight:
+            run.record(store, run.backend.next_result())
 
 
 def _best_so_far(store: Store, run: SweepRun) -> float:
@@ -228,6 +244,6 @@ def sweep(experiment: Any, out: str | Path | None = None, *, backend: str | Back
     try:
         from .results import finish
 
-        return finish(run, store, time.perf_counter() - start, figures)
+        return finish(run, store, start, figures)
     finally:
         store.close()

@@ -140,7 +140,7 @@ def execute(task: Task, shared: dict[str, Prepared]) -> TrialResult:
         callbacks.append(pruning)
     model = None
     try:
-        exp = Experiment(task.config, task.root, lambda path: f"trial {task.number}")
+        exp = Experiment.checked(task.config, task.root, lambda path: f"trial {task.number}")
         prepared = shared[task.data_key]
         model, kwargs = build(exp, prepared)
         kwargs["callbacks"] = [*kwargs["callbacks"], *callbacks]
