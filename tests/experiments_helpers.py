@@ -11,6 +11,8 @@ import signal
 from pathlib import Path
 
 from backprop import Callback
+from backprop.experiments import sweep
+from backprop.experiments.store import Store
 
 #: a small, fast moons sweep: 4 configurations × 2 seeds, a few epochs each
 MOONS_SWEEP = """\
@@ -43,6 +45,25 @@ metric = "val_accuracy"
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def tiny(tmp_path_factory) -> Path:
+    """The tiny sweep's file (a module fixture where a test module wraps it)."""
+    return write(tmp_path_factory.mktemp("sweep") / "tiny.toml", MOONS_SWEEP)
+
+
+def serial(tiny, tmp_path_factory):
+    """The tiny sweep run serially: the results every other backend must give."""
+    return sweep(tiny, tmp_path_factory.mktemp("serial") / "out", backend="serial",
+                 progress=False)
+
+
+def runs(result_or_folder) -> dict[str, tuple]:
+    """trial key → (status, metrics, weights bytes), from a sweep's store."""
+    out = getattr(result_or_folder, "out", result_or_folder)
+    with Store(out / "sweep.db") as store:
+        return {t["key"]: (t["status"], t["metrics"], store.weights(t["key"]).tobytes())
+                for t in store.trials()}
 
 
 class KillOnce(Callback):

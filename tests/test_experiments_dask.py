@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import experiments_helpers as helpers
 import pytest
-from experiments_helpers import MOONS_SWEEP, InterruptAfter, KillOnce, write
+from experiments_helpers import InterruptAfter, KillOnce
+from experiments_helpers import runs as _runs
 
 from backprop.cli import main
 from backprop.experiments import sweep
@@ -13,6 +13,9 @@ from backprop.experiments.backends import Dask
 from backprop.experiments.store import Store
 
 distributed = pytest.importorskip("distributed")
+
+tiny = pytest.fixture(scope="module")(helpers.tiny)  # the tiny sweep's file
+serial = pytest.fixture(scope="module")(helpers.serial)  # its serial run
 
 
 @pytest.fixture(scope="module")
@@ -24,23 +27,6 @@ def client():
     yield client
     client.close()
     cluster.close()
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    return write(tmp_path_factory.mktemp("dask") / "tiny.toml", MOONS_SWEEP)
-
-
-@pytest.fixture(scope="module")
-def serial(tiny, tmp_path_factory):
-    return sweep(tiny, tmp_path_factory.mktemp("serial") / "out", backend="serial",
-                 progress=False)
-
-
-def _runs(out: Path) -> dict[str, tuple]:
-    with Store(out / "sweep.db") as store:
-        return {t["key"]: (t["status"], t["metrics"], store.weights(t["key"]).tobytes())
-                for t in store.trials()}
 
 
 def test_a_dask_sweep_gives_the_serial_results_bit_for_bit(client, tiny, serial, tmp_path):

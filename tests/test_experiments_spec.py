@@ -246,3 +246,15 @@ def test_a_file_from_another_version_warns():
                       "training": {"epochs": 1}})
     with pytest.warns(RuntimeWarning, match="written by backprop 0.0.1"):
         run(exp)
+
+
+def test_bp_sweep_loads_on_first_use_and_no_backend_library_before_a_sweep():
+    import subprocess
+
+    code = ("import sys\nimport backprop as bp\n"
+            "assert 'backprop.experiments' not in sys.modules\n"
+            "from backprop.experiments.sweep import sweep\nassert bp.sweep is sweep\n"
+            "heavy = {'distributed', 'dask', 'joblib', 'optuna', 'matplotlib'}\n"
+            "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

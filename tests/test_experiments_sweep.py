@@ -8,9 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import experiments_helpers as helpers
 import numpy as np
 import pytest
-from experiments_helpers import MOONS_SWEEP, FailAtRate, InterruptAfter, KillOnce, write
+from experiments_helpers import (
+    MOONS_SWEEP,
+    FailAtRate,
+    InterruptAfter,
+    KillOnce,
+    write,
+)
+from experiments_helpers import runs as _runs
 
 import backprop as bp
 from backprop.cli import main
@@ -21,28 +29,12 @@ from backprop.experiments.store import Store
 
 HERE = Path(__file__).parent
 
+tiny = pytest.fixture(scope="module")(helpers.tiny)  # the tiny sweep's file
+serial = pytest.fixture(scope="module")(helpers.serial)  # its serial run
+
 
 def _where(path):
     return "test"
-
-
-def _runs(result_or_folder) -> dict[str, tuple]:
-    """trial key → (status, metrics, weights bytes), from a sweep's store."""
-    out = getattr(result_or_folder, "out", result_or_folder)
-    with Store(out / "sweep.db") as store:
-        return {t["key"]: (t["status"], t["metrics"], store.weights(t["key"]).tobytes())
-                for t in store.trials()}
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> Path:
-    return write(tmp_path_factory.mktemp("sweep") / "tiny.toml", MOONS_SWEEP)
-
-
-@pytest.fixture(scope="module")
-def serial(tiny, tmp_path_factory):
-    return sweep(tiny, tmp_path_factory.mktemp("serial") / "out", backend="serial",
-                 progress=False)
 
 
 # -- the space ------------------------------------------------------------------------------
