@@ -231,7 +231,8 @@ def test_optuna_prunes_on_the_validation_loss_and_resumes_its_study(tmp_path):
             assert 2 < t["epochs"] < 15 and len(t["history"]["val_loss"]) == t["epochs"]
     import optuna
 
-    from backprop.experiments.optuna_search import STUDY, journal
+    from backprop.experiments.optuna_search import STUDY
+    from backprop.experiments.optuna_store import journal
 
     study = optuna.load_study(study_name=STUDY, storage=journal(tmp_path / "out" /
                                                                 "optuna.journal"))

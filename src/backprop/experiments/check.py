@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import optimizers, schedules
-from .schema import ABSENT, EARLY_STOPPING, SCHEDULES, SCHEMA, Field, optimizer_class
-from .spec import (
+from .common import (
     ExperimentError,
     Where,
     is_file_source,
@@ -21,6 +20,7 @@ from .spec import (
     settings_of,
     unknown_key,
 )
+from .schema import ABSENT, EARLY_STOPPING, SCHEDULES, SCHEMA, Field, optimizer_class
 
 
 def _fail(where: Where, path: tuple[str, ...], message: str) -> ExperimentError:

@@ -18,29 +18,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .common import ExperimentError
+from .optuna_store import journal, optuna_module
 from .space import trial_plan
-from .spec import ExperimentError
 from .trial import TrialResult
 
 STUDY = "sweep"
-
-
-def _optuna():
-    try:
-        import optuna
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("method = \"optuna\" needs Optuna: pip install 'backprop[optuna]'"
-                          ) from exc
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna
-
-
-def journal(path: str | Path) -> Any:
-    """Optuna's journal storage in the file ``path``."""
-    optuna = _optuna()
-    from optuna.storages.journal import JournalFileBackend
-
-    return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
 
 
 def _data_variants(run: Any) -> list[Any]:
@@ -59,7 +42,7 @@ def _data_variants(run: Any) -> list[Any]:
 
 def search(run: Any, store: Any, resume: bool) -> None:
     """Ask TPE for configurations until ``sweep.trials`` of them have finished."""
-    optuna = _optuna()
+    optuna = optuna_module()
     cfg = run.cfg
     with run.phase("prepare"):
         for dim in run.dims:  # a bad range fails now, naming its line, not mid-search
@@ -127,7 +110,7 @@ def _ask(run: Any, study: Any, path: Path, open_trials: dict[int, Any]) -> None:
 
 
 def _tell(run: Any, study: Any, trial: Any, results: list[TrialResult]) -> None:
-    state = _optuna().trial.TrialState
+    state = optuna_module().trial.TrialState
     first = min(results, key=lambda r: r.number)
     values = [r.metrics.get(run.metric, math.nan) for r in results if r.status == "ok"]
     if first.status == "pruned":

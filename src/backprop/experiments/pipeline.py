@@ -16,8 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from .common import ExperimentError, is_file_source
+from .measure import heads as task_heads
+from .measure import split_metrics, standardise, target_scaling
 from .schema import SCHEDULES, SPLIT_PREFIX
-from .spec import Experiment, ExperimentError, is_file_source
+from .spec import Experiment
 
 
 @dataclass(eq=False)
@@ -64,9 +67,7 @@ class Prepared:
 
     def fit_target(self, y: np.ndarray) -> np.ndarray:
         """The target as the network learns it (standardised for regression)."""
-        from ..cli.data import scale_target
-
-        return scale_target(y, self.target_scaling) if self.target_scaling else y
+        return standardise(y, self.target_scaling) if self.target_scaling else y
 
 
 def data_key(exp: Experiment) -> str:
@@ -100,7 +101,6 @@ def _select(ds: Any, data: dict[str, Any], exp: Experiment) -> Any:
 def prepare(exp: Experiment) -> Prepared:
     """Load, split and scale the data of ``exp`` (deterministic in ``data.seed``)."""
     from .. import datasets
-    from ..cli.data import target_scaling
 
     data = exp.config["data"]
     if is_file_source(data["source"]):
@@ -128,10 +128,8 @@ def prepare(exp: Experiment) -> Prepared:
 
 def heads(exp: Experiment, prepared: Prepared) -> tuple[int, str, str]:
     """(outputs, output activation, loss) with ``auto`` filled in from the task."""
-    from ..cli.data import task_settings
-
     model, training = exp.config["model"], exp.config["training"]
-    return task_settings(prepared.task, len(prepared.classes or ()), prepared.n_targets,
+    return task_heads(prepared.task, len(prepared.classes or ()), prepared.n_targets,
                          None if model["output_activation"] == "auto"
                          else model["output_activation"],
                          None if training["loss"] == "auto" else training["loss"])
@@ -187,18 +185,11 @@ def evaluate(model: Any, exp: Experiment, prepared: Prepared) -> dict[str, float
     ``*_loss`` is the training loss (on the standardised target for regression); MSE, MAE
     and R² are in the target's own units.
     """
-    from ..cli.data import metrics
-
     _, _, loss = heads(exp, prepared)
     out: dict[str, float] = {}
     for split in exp.config["evaluation"]["splits"]:
-        if split not in prepared.X:
-            continue
-        X, y = prepared.X[split], prepared.y[split]
-        prefix = SPLIT_PREFIX[split]
-        if prepared.task == "regression":
-            out[f"{prefix}_loss"] = float(model.evaluate(X, prepared.fit_target(y),
-                                                         loss=loss)["loss"])
-        values = metrics(model, X, y, prepared.task, loss, prepared.target_scaling)
-        out.update({f"{prefix}_{k}": float(v) for k, v in values.items() if k != "n"})
+        if split in prepared.X:
+            values = split_metrics(model, prepared.X[split], prepared.y[split], prepared.task,
+                                   loss, prepared.target_scaling)
+            out.update({f"{SPLIT_PREFIX[split]}_{k}": v for k, v in values.items()})
     return out

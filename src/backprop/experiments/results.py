@@ -10,14 +10,54 @@ from __future__ import annotations
 import csv
 import math
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .figures import metric_vs_settings, parallel_coordinates
+from .measure import write_json
 from .pipeline import Prepared, build, data_key, prepare
-from .report import best_trial, show, summarize
+from .report import ConfigSummary, best_trial, show, summarize
 from .runs import save_run
 from .store import Store
+
+
+@dataclass
+class SweepResult:
+    """What a sweep found, best configuration first.
+
+    Attributes
+    ----------
+    configs : list of ConfigSummary
+        Ranked: mean ± std of the metric over each configuration's seeds.
+    trials : list of dict
+        Every trial in the store (this session's and earlier ones').
+    best_model : Path or None
+        ``<out>/best``: the best trial's model, ``experiment.toml`` and metrics.
+    """
+
+    out: Path
+    metric: str
+    direction: str
+    configs: list[ConfigSummary]
+    trials: list[dict[str, Any]]
+    best_model: Path | None
+    backend: str
+    seconds: float
+    ran: int
+    data_sent: int
+    figures: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> ConfigSummary | None:
+        return self.configs[0] if self.configs and self.configs[0].status == "ok" else None
+
+    def table(self, top: int = 10) -> Any:
+        from .report import table
+
+        return table(self.configs, self.metric, top, f"{self.metric} ({self.direction}) of "
+                     f"the best of {len(self.configs)} configurations")
 
 
 class _RecordedHistory:
@@ -59,8 +99,6 @@ def write_trials_csv(path: Path, trials: list[dict[str, Any]], keys: list[str]) 
 
 def finish(run: Any, store: Store, start: float, figures: bool) -> Any:
     """Rank, save the best model, write ``trials.csv``, ``summary.json`` and the figures."""
-    from .sweep import SweepResult
-
     with run.phase("finish"):
         configs, best_model, drawn, trials = _finish(run, store, start, figures)
     return SweepResult(run.out, run.metric, run.direction, configs, trials, best_model,
@@ -69,8 +107,6 @@ def finish(run: Any, store: Store, start: float, figures: bool) -> Any:
 
 
 def _finish(run: Any, store: Store, start: float, figures: bool) -> tuple:
-    from ..cli.data import write_json
-
     trials = store.trials()
     keys = [d.key for d in run.dims]
     configs = summarize(trials, run.metric, run.direction, keys)

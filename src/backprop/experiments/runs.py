@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .common import plain
+from .measure import write_json
 from .pipeline import Prepared, evaluate, heads, prepare, train
 from .spec import Experiment, load
 
@@ -86,11 +88,9 @@ def save_run(out: str | Path, exp: Experiment, prepared: Prepared, model: Any, h
     """Write the run folder; returns the names of the files written."""
     import backprop as bp
 
-    from ..cli.data import json_safe, write_json
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    config = json_safe(training_config(exp, prepared, model, history, metrics, seconds, out))
+    config = plain(training_config(exp, prepared, model, history, metrics, seconds, out))
     bp.save(model, out / MODEL_FILE, scaler=prepared.scaler, classes=prepared.classes,
             training_config=config)
     exp.write(out / EXPERIMENT_FILE, header(exp, what))

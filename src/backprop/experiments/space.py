@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .spec import ExperimentError, Where
+from .common import ExperimentError, Where
 
 KINDS = ("choice", "uniform", "loguniform", "int")
 _METRIC_SPLITS = ("train", "val", "test")

@@ -8,16 +8,16 @@ it back gives the same experiment, so a run folder's ``experiment.toml`` repeats
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
-import inspect
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .check import normalize
+from .common import ExperimentError, Where, is_file_source
 from .lines import KeyLines
 from .schema import ABSENT
 
@@ -26,20 +26,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-Where = Callable[[tuple[str, ...]], str]
-
-
-class ExperimentError(ValueError):
-    """A bad experiment file or value; the message names the key and where it was set."""
-
-
-def _dotted(path: tuple[str, ...]) -> str:
-    return ".".join(path)
-
-
-def is_file_source(source: str) -> bool:
-    """A CSV path rather than a data-set name (names have no suffix and no slash)."""
-    return Path(source).suffix != "" or "/" in source or os.sep in source
+__all__ = ["Experiment", "ExperimentError", "Where", "load", "tomllib"]
 
 
 class Experiment:
@@ -68,8 +55,6 @@ class Experiment:
         self.where: Where = where or (lambda path: name)
         #: the file's stem, or "experiment" (names a default output folder)
         self.name = name
-        from .check import normalize
-
         self.config: dict[str, Any] = normalize(raw, self.where, self.root)
 
     @classmethod
@@ -203,25 +188,3 @@ def load(source: str | Path | Mapping[str, Any] | Experiment) -> Experiment:
         return Experiment.from_file(source)
     raise TypeError("an experiment is a TOML file path, a dict of sections or an Experiment; "
                     f"got {type(source).__name__}")
-
-
-def unknown_key(path: tuple[str, ...], known: list[str]) -> str:
-    """The message for a key that is not in ``known``, with a close match when there is one."""
-    guess = difflib.get_close_matches(path[-1], known, n=1)
-    where = f"[{_dotted(path[:-1])}]" if len(path) > 1 else "an experiment file"
-    hint = f" (did you mean {guess[0]!r}?)" if guess else ""
-    return (f"unknown key {_dotted(path)}{hint}; the keys of {where} are: "
-            f"{', '.join(known)}")
-
-
-def settings_of(factory: type) -> list[str]:
-    """The keyword settings a class takes (its ``__init__`` parameters)."""
-    return [name for name, p in inspect.signature(factory.__init__).parameters.items()
-            if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD]
-
-
-def required_settings(factory: type) -> list[str]:
-    """The settings a class cannot do without (no default)."""
-    return [name for name, p in inspect.signature(factory.__init__).parameters.items()
-            if name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD and p.default is p.empty]
-

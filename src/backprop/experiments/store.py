@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .common import plain
+
 FINISHED = ("ok", "diverged", "failed", "pruned")
 
 _SCHEMA = """
@@ -48,16 +50,7 @@ create table if not exists trials (
 
 def _json(value: Any) -> str:
     # NaN and infinities (a diverged metric) are stored as null: the column stays JSON.
-    def clean(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [clean(x) for x in v]
-        if isinstance(v, float) and not math.isfinite(v):
-            return None
-        return v
-
-    return json.dumps(clean(value), allow_nan=False)
+    return json.dumps(plain(value), allow_nan=False)
 
 
 class SweepStoreError(ValueError):

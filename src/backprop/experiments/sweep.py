@@ -13,56 +13,18 @@ import contextlib
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .backends import Backend, make
 from .pipeline import Prepared, data_key, prepare
-from .report import ConfigSummary, Progress
+from .report import Progress
+from .results import SweepResult, finish
 from .schema import default_direction
 from .space import Dimension, TrialPlan, dimensions, plan
 from .spec import Experiment, ExperimentError, load
 from .store import Store
 from .trial import Task, TrialResult
-
-
-@dataclass
-class SweepResult:
-    """What a sweep found, best configuration first.
-
-    Attributes
-    ----------
-    configs : list of ConfigSummary
-        Ranked: mean ± std of the metric over each configuration's seeds.
-    trials : list of dict
-        Every trial in the store (this session's and earlier ones').
-    best_model : Path or None
-        ``<out>/best``: the best trial's model, ``experiment.toml`` and metrics.
-    """
-
-    out: Path
-    metric: str
-    direction: str
-    configs: list[ConfigSummary]
-    trials: list[dict[str, Any]]
-    best_model: Path | None
-    backend: str
-    seconds: float
-    ran: int
-    data_sent: int
-    figures: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def best(self) -> ConfigSummary | None:
-        return self.configs[0] if self.configs and self.configs[0].status == "ok" else None
-
-    def table(self, top: int = 10) -> Any:
-        from .report import table
-
-        return table(self.configs, self.metric, top, f"{self.metric} ({self.direction}) of "
-                     f"the best of {len(self.configs)} configurations")
 
 
 class SweepRun:
@@ -242,8 +204,6 @@ def sweep(experiment: Any, out: str | Path | None = None, *, backend: str | Back
             run.progress.close()
         chosen.close()
     try:
-        from .results import finish
-
         return finish(run, store, start, figures)
     finally:
         store.close()

@@ -106,11 +106,11 @@ class Pruning(Callback):
         self.pruned = False
 
     def on_train_begin(self, logs):
-        import optuna
+        from .optuna_store import journal, optuna_module
 
-        from .optuna_search import journal
-
-        study = optuna.load_study(study_name=self.study, storage=journal(self.storage))
+        optuna = optuna_module()
+        study = optuna.load_study(study_name=self.study, storage=journal(self.storage),
+                                  pruner=optuna.pruners.MedianPruner(n_warmup_steps=self.warmup))
         self._trial = optuna.trial.Trial(study, self.trial_id)
 
     def on_epoch_end(self, epoch, logs):
