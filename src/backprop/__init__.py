@@ -10,6 +10,7 @@ import importlib
 
 from . import activations, initializers, losses, optimizers
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
+from .doctor import Diagnosis, Doctor, Finding, StepExplanation, diagnose, explain_step
 from .gradcheck import GradcheckResult, gradcheck
 from .layers import Dense, Dropout, Layer, Param
 from .mlp import MLP
@@ -49,6 +50,7 @@ __all__ = [
     "StepDecay", "ExponentialDecay", "CosineDecay", "ReduceLROnPlateau",
     "Callback", "EarlyStopping", "History", "ProgressBar",
     "TrainingDiverged", "fit", "gradcheck", "GradcheckResult",
+    "diagnose", "Doctor", "Diagnosis", "Finding", "explain_step", "StepExplanation",
     "activations", "initializers", "losses", "optimizers",
     "save", "load", "export_onnx", "to_torch", "from_torch", "ModelCheckpoint",
     "ModelFileError", "sweep",

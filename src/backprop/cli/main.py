@@ -148,6 +148,55 @@ def _tool_parsers(sub) -> None:
     p.set_defaults(func=_run("tools", "tour"))
 
 
+def _doctor_parsers(sub) -> None:
+    from .. import activations, losses, optimizers
+
+    p = sub.add_parser("doctor", help="diagnose a saved run: what went wrong in training",
+                       description="Measure a model saved by 'backprop train' on a data set "
+                                   "and its recorded history; print each finding with the "
+                                   "numbers behind it and the fix.")
+    p.add_argument("--model", required=True, help="directory written by 'backprop train'")
+    _data_options(p)
+    p.add_argument("--output", help="also write the diagnosis to this JSON file")
+    p.set_defaults(func=_run("doctor", "doctor"))
+
+    p = sub.add_parser("explain", help="one training step in the chapter's notation",
+                       description="Print z, a, δ, ∂L/∂W, ∂L/∂b and the updated W of every "
+                                   "layer for one step of a small network (default: the "
+                                   "chapter's XOR network), as tables; optionally as "
+                                   "Markdown and JSON.")
+    p.add_argument("--model", help="a directory written by 'backprop train' (default: a "
+                                   "fresh network from the options below)")
+    p.add_argument("--data", default="xor", help="a data set or CSV file (default xor)")
+    p.add_argument("--target", help="the CSV column to predict")
+    p.add_argument("--n-samples", type=data.positive_int, help="samples to generate")
+    p.add_argument("--noise", type=data.nonnegative_float, help="noise level")
+    p.add_argument("--seed", type=data.nonnegative_int, default=0,
+                   help="seed for the data and the initial weights (default 0)")
+    p.add_argument("--samples", type=data.positive_int, default=4,
+                   help="rows in the step's batch (default 4)")
+    p.add_argument("--hidden", type=data.hidden_sizes, default=[4],
+                   help="hidden layer widths (default 4)")
+    p.add_argument("--activation", default="relu", type=_name(activations.ACTIVATIONS),
+                   metavar="NAME", help="hidden activation (default relu)")
+    p.add_argument("--output-activation", type=_name(activations.ACTIVATIONS), metavar="NAME",
+                   help="default: follows the task")
+    p.add_argument("--loss", type=_name(losses.LOSSES), metavar="NAME",
+                   help="default: follows the task (or the saved model's)")
+    p.add_argument("--scale", default="none", choices=["standard", "minmax", "none"],
+                   help="input scaling for a fresh network (default none)")
+    p.add_argument("--optimizer", default="sgd", type=_name(optimizers.OPTIMIZERS),
+                   metavar="NAME", help="default sgd")
+    p.add_argument("--lr", type=data.positive_float, default=0.1, help="default 0.1")
+    p.add_argument("--max-rows", type=data.positive_int, default=6,
+                   help="rows shown per matrix (default 6)")
+    p.add_argument("--max-cols", type=data.positive_int, default=6,
+                   help="columns shown per matrix (default 6)")
+    p.add_argument("--markdown", help="also write the step as Markdown to this file")
+    p.add_argument("--json", help="also write the step's numbers to this JSON file")
+    p.set_defaults(func=_run("doctor", "explain"))
+
+
 def _run(module: str, name: str):
     """The command function, imported only when that command runs."""
 
@@ -173,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .experiments import add_parsers
 
     add_parsers(sub, data.positive_int, _run)
+    _doctor_parsers(sub)
     return parser
 
 

@@ -66,6 +66,12 @@ def train(args: Any) -> int:
     results = {name: data.metrics(model, X[name], y[name], task, loss, scaling) for name in X}
     data.print_metrics(console, f"{escape(ds.name)}: {len(history.epoch)} epochs in {seconds:.1f} s"
                        + (" (stopped early)" if history.stopped_early else ""), results)
+    # The training doctor (issue 13): findings on the training rows and the recorded run.
+    from .doctor import print_findings
+
+    diagnosis = bp.diagnose(model, X["train"], fit_target(y["train"]), history=history,
+                            loss=loss)
+    print_findings(console, diagnosis, "Doctor")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -95,13 +101,14 @@ def train(args: Any) -> int:
     bp.save(model, out / data.MODEL_FILE, scaler=scaler, classes=ds.classes,
             training_config=config)
     _write_history(history, out)
-    written = [data.MODEL_FILE, "history.csv", "history.json", "config.json"]
+    data.write_json(out / "diagnosis.json", diagnosis.to_dict())
+    written = [data.MODEL_FILE, "history.csv", "history.json", "config.json", "diagnosis.json"]
     # What this command ran, as a file that 'backprop run' repeats bit for bit.
     from ..experiments.from_train import write_train_experiment
 
     written.append(write_train_experiment(args, out, output_activation, loss))
     if not args.no_plots:
-        written += _figures(model, history, X, y, task, out)
+        written += _figures(model, history, X, y, task, out, diagnosis)
     config["files"] = written
     data.write_json(out / "config.json", config)
     console.print(f"wrote {', '.join(written)} to {out}")
@@ -120,7 +127,7 @@ def _write_history(history: Any, out: Path) -> None:
                                           for k in keys)])
 
 
-def _figures(model, history, X, y, task, out: Path) -> list[str]:
+def _figures(model, history, X, y, task, out: Path, diagnosis=None) -> list[str]:
     from .. import plots
     from ..plots.common import pyplot
 
@@ -132,7 +139,7 @@ def _figures(model, history, X, y, task, out: Path) -> list[str]:
 
     keep(plots.plot_architecture(model, path=out / "architecture.png"), "architecture.png")
     keep(plots.plot_history(history, path=out / "history.png"), "history.png")
-    keep(plots.plot_gradient_flow(history, path=out / "gradient_flow.png"),
+    keep(plots.plot_gradient_flow(history, path=out / "gradient_flow.png", diagnosis=diagnosis),
          "gradient_flow.png")
     if task != "regression" and model.n_features == 2:
         keep(plots.plot_decision_boundary(model, X["train"], y["train"], X.get("test"),

@@ -83,11 +83,31 @@ def plot_history(history: Any, path: str | Path | None = None, title: str | None
     return finish(fig, path)
 
 
-def plot_gradient_flow(history: Any, path: str | Path | None = None, title: str | None = None):
+#: findings of the doctor that the gradient-flow figure shades, with their colours
+SHADED_FINDINGS = {"vanishing_gradients": "#d62728", "exploding_gradients": "#ff7f0e"}
+
+
+def _gradient_findings(diagnosis: Any) -> list[dict[str, Any]]:
+    """The vanishing/exploding findings of a Diagnosis (or its to_dict()) that name layers."""
+    if diagnosis is None:
+        return []
+    if hasattr(diagnosis, "to_dict"):
+        diagnosis = diagnosis.to_dict()
+    if not isinstance(diagnosis, dict) or not isinstance(diagnosis.get("findings"), list):
+        raise TypeError("diagnosis must be a Diagnosis (bp.diagnose) or its to_dict(); got "
+                        f"{type(diagnosis).__name__}")
+    return [f for f in diagnosis["findings"]
+            if f.get("code") in SHADED_FINDINGS and (f.get("evidence") or {}).get("layers")]
+
+
+def plot_gradient_flow(history: Any, path: str | Path | None = None, title: str | None = None,
+                       diagnosis: Any = None):
     """Per-layer gradient norm ‖∂L/∂W⁽ˡ⁾‖ over the epochs (log scale), beside ‖W⁽ˡ⁾‖.
 
     Gradients that shrink layer by layer towards the input are the vanishing-gradient
-    problem; norms that grow without bound are exploding gradients.
+    problem; norms that grow without bound are exploding gradients. Given the doctor's
+    ``diagnosis``, the band the affected layers' gradients span is shaded (red: vanishing,
+    orange: exploding) and those layers are drawn dashed.
 
     Parameters
     ----------
@@ -95,13 +115,17 @@ def plot_gradient_flow(history: Any, path: str | Path | None = None, title: str 
         Must hold ``grad_norm/layer1, ...`` as recorded by ``fit``.
     path : str or Path, optional
     title : str, optional
+    diagnosis : Diagnosis or dict, optional
+        ``bp.diagnose(...)`` (or its ``to_dict()``, as in a run folder's diagnosis.json).
 
     Returns
     -------
     matplotlib.figure.Figure
-        The first axes holds one line per layer whose y-data are the recorded norms.
+        The first axes holds one line per layer whose y-data are the recorded norms, and one
+        shaded band per gradient finding, labelled with its code.
     """
     record, x, _ = history_of(history)
+    shaded = _gradient_findings(diagnosis)
     grad_keys = layer_keys(record, "grad_norm")
     if not grad_keys:
         raise ValueError("the history has no per-layer gradient norms (grad_norm/layer1, ...); "
@@ -115,12 +139,16 @@ def plot_gradient_flow(history: Any, path: str | Path | None = None, title: str 
     panels = [(axes[0, 0], grad_keys, "‖∂L/∂W‖ (last batch of each epoch)", "Gradient norm")]
     if weight_keys:
         panels.append((axes[0, 1], weight_keys, "‖W‖", "Weight norm"))
+    flagged = {layer for f in shaded for layer in f["evidence"]["layers"]}
     for ax, keys, ylabel, heading in panels:
         for key, colour in zip(keys, colours):
             values = np.asarray(record[key], dtype=float)
             layer = key.rsplit("layer", 1)[1]
             label = f"layer {layer}" + (" (output)" if key == keys[-1] else "")
-            ax.plot(x[: values.size], values, color=colour, lw=1.6, label=label)
+            ax.plot(x[: values.size], values, color=colour, lw=1.6, label=label,
+                    ls="--" if int(layer) in flagged and ax is axes[0, 0] else "-")
+        if ax is axes[0, 0]:
+            _shade(ax, record, x, shaded)
         if ax is axes[0, 0] and np.all(np.asarray([record[k] for k in keys]) > 0):
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
@@ -131,3 +159,19 @@ def plot_gradient_flow(history: Any, path: str | Path | None = None, title: str 
     fig.suptitle(title or "Gradient flow per layer", fontsize=12)
     fig.tight_layout()
     return finish(fig, path)
+
+
+def _shade(ax: Any, record: dict[str, Any], x: np.ndarray, findings: list[dict]) -> None:
+    """Fill the band between the lowest and highest gradient norm of each finding's layers."""
+    for finding in findings:
+        layers = finding["evidence"]["layers"]
+        keys = [f"grad_norm/layer{k}" for k in layers if f"grad_norm/layer{k}" in record]
+        if not keys:
+            continue
+        n = min(len(record[k]) for k in keys)
+        band = np.asarray([record[k][:n] for k in keys], dtype=float)
+        names = ", ".join(map(str, layers))
+        ax.fill_between(x[:n], band.min(axis=0), band.max(axis=0), alpha=0.18, lw=0,
+                        color=SHADED_FINDINGS[finding["code"]],
+                        label=f"{finding['code'].replace('_', ' ')}: layer"
+                              f"{'s' if len(layers) > 1 else ''} {names}")

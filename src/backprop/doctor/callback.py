@@ -1,0 +1,252 @@
+"""``Doctor``: the diagnosis as a callback, checking the run while it trains."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_X
+from ..callbacks import Callback
+from ..training import TrainingDiverged
+from . import measure
+from .diagnose import assess
+from .explain import gradient_norms
+from .findings import Diagnosis, Finding, json_safe
+from .measure import Run, resolve_loss
+from .rules import Case, evaluate
+
+#: checks per run when ``every`` is not given
+CHECKS_PER_RUN = 50
+#: what the check at the initial weights (epoch 0) may report: the loss curve does not exist
+#: yet, and an untrained network is expected to be no better than the baseline
+INITIAL_CODES = ("exploding_gradients", "vanishing_gradients", "dead_units", "saturated_units",
+                 "unscaled_inputs", "loss_output_mismatch", "class_imbalance")
+#: live findings kept in the final diagnosis when the end of the run no longer shows them
+KEPT_CODES = ("exploding_gradients", "vanishing_gradients")
+
+
+class Doctor(Callback):
+    """Check a run while it trains and diagnose it when it ends.
+
+    Every ``every`` epochs it reads what the loop already has — the loss, the gradient each
+    ``Param`` holds from the epoch's last batch, the weights and how far this epoch moved
+    them — and runs one forward pass over a fixed probe batch (at most ``probe_size`` rows)
+    for the activation statistics. New findings are kept in ``findings`` (with the epoch
+    they appeared) and passed to ``on_finding``; when training ends (or diverges),
+    ``diagnosis`` holds the full :func:`diagnose` of the run.
+
+    Parameters
+    ----------
+    X, y : array-like, optional
+        The training rows (as the network reads them). Without them the doctor judges the
+        gradients and the loss curve only, with the first epoch's loss standing in for the
+        baseline.
+    every : int, optional
+        Check every ``every`` epochs (and at the first); default: about 50 checks per run.
+    probe_size : int, default 256
+    seed : int, default 0
+        Chooses the probe rows.
+    on_finding : callable, optional
+        Called with each new ``Finding`` (and again when one rises to a warning).
+
+    Attributes
+    ----------
+    records : list of dict
+        One JSON-safe dict per check: ``epoch`` (1-based), ``loss``, ``val_loss``, ``lr``,
+        ``grad_norms``, ``weight_norms``, ``update_ratio`` (‖ΔW⁽ˡ⁾‖/‖W⁽ˡ⁾‖ per step over the
+        epoch), ``dead_fraction`` and ``saturated_fraction`` per hidden layer.
+    findings : list of Finding
+        As found during training, each with the ``epoch`` it first appeared.
+    diagnosis : Diagnosis or None
+        Set by ``on_train_end``.
+
+    Examples
+    --------
+    >>> import numpy as np, backprop as bp
+    >>> X = np.random.default_rng(0).normal(size=(64, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> doctor = bp.Doctor(X, y)
+    >>> model = bp.MLP([2, 8, 1], output_activation="sigmoid", seed=0)
+    >>> history = model.fit(X, y, loss="binary_crossentropy", optimizer=bp.Adam(0.01),
+    ...                     epochs=50, callbacks=[doctor])
+    >>> doctor.diagnosis.ok
+    True
+    """
+
+    def __init__(self, X: Any = None, y: Any = None, every: int | None = None,
+                 probe_size: int = measure.PROBE_SIZE, seed: int = 0,
+                 on_finding: Callable[[Finding], None] | None = None) -> None:
+        if (X is None) != (y is None):
+            raise ValueError("Doctor needs both X and y for its probe batch, or neither")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int)
+                                  or every < 1):
+            raise ValueError(f"every must be a positive integer; got every={every!r}")
+        if isinstance(probe_size, bool) or not isinstance(probe_size, int) or probe_size < 1:
+            raise ValueError(f"probe_size must be a positive integer; got {probe_size!r}")
+        if on_finding is not None and not callable(on_finding):
+            raise TypeError("on_finding must be callable (it receives each new Finding)")
+        self.X, self.y = X, y
+        self.every, self.probe_size, self.seed = every, probe_size, seed
+        self.on_finding = on_finding
+        self.records: list[dict[str, Any]] = []
+        self.findings: list[Finding] = []
+        self.diagnosis: Diagnosis | None = None
+
+    # -- set-up ----------------------------------------------------------------------------
+    def on_train_begin(self, logs):
+        model = self.model
+        self.loss_fn = resolve_loss(model, None)
+        self._every = self.every or max(1, math.ceil((logs.get("epochs") or 1) /
+                                                      CHECKS_PER_RUN))
+        self.records, self.findings, self.diagnosis = [], [], None
+        self._logs: dict[str, list[float]] = {}
+        self._epochs_seen = 0
+        self._before: list[np.ndarray] | None = None
+        self._weights = [p for p in model.parameters() if p.name.endswith(".W")]
+        self._probe = self._static = None
+        if self.X is not None:
+            X = check_X(self.X, model.n_features)
+            T = self.loss_fn.prepare_targets(self.y, model.n_outputs, np.float64)
+            if X.shape[0] != T.shape[0]:
+                raise ValueError(f"Doctor: X has {X.shape[0]} rows but y has {T.shape[0]}")
+            rows = measure.probe_rows(X.shape[0], self.probe_size, self.seed)
+            self._probe = (X[rows], T[rows])
+            baseline, what = measure.baseline_loss(self.loss_fn, T)
+            self._static = {"baseline": baseline, "what": what,
+                            "inputs": measure.input_statistics(X[rows]),
+                            "classes": measure.target_statistics(
+                                T, model.output_activation.name),
+                            "range": (float(T.min()), float(T.max()))}
+            self._initial_check()
+
+    def _initial_check(self) -> None:
+        """Epoch 0: gradients and activations at the initial weights, where a bad
+        initialisation shows before the first steps hide it."""
+        X, T = self._probe
+        model = self.model
+        record = {"epoch": 0, "loss": float(model.evaluate(X, T, loss=self.loss_fn)["loss"]),
+                  "val_loss": None, "lr": getattr(model.optimizer, "lr", None),
+                  "grad_norms": gradient_norms(model, X, T, self.loss_fn),
+                  "weight_norms": np.array([np.linalg.norm(p.value) for p in self._weights]),
+                  "update_ratio": None}
+        layers = measure.layer_statistics(model, X)
+        record["dead_fraction"] = [s["dead_fraction"] for s in layers]
+        record["saturated_fraction"] = [s["saturated_fraction"] for s in layers]
+        self.records.append(record)
+        for finding in evaluate(self._live_case(record, layers, initial_loss=record["loss"])):
+            if finding.code in INITIAL_CODES:
+                self._note(dataclasses.replace(finding, epoch=0))
+
+    def _due(self, epoch: int) -> bool:
+        return self._epochs_seen == 0 or (epoch + 1) % self._every == 0
+
+    # -- each epoch ------------------------------------------------------------------------
+    def on_epoch_begin(self, epoch, logs):
+        if self._due(epoch):
+            self._before = [p.value.copy() for p in self._weights]
+            self._steps_before = getattr(self.model.optimizer, "iterations", None)
+
+    def on_epoch_end(self, epoch, logs):
+        for key in ("loss", "val_loss", "lr"):
+            if key in logs:
+                self._logs.setdefault(key, []).append(float(logs[key]))
+        due, self._epochs_seen = self._due(epoch), self._epochs_seen + 1
+        if not due or self._before is None:
+            return
+        record, layers = self._check(epoch, logs)
+        self._before = None
+        self.records.append(record)
+        for finding in evaluate(self._live_case(record, layers)):
+            self._note(dataclasses.replace(finding, epoch=epoch + 1))
+
+    def _check(self, epoch: int, logs: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
+        grads = np.array([math.sqrt(float(np.vdot(p.grad, p.grad))) for p in self._weights])
+        weights = np.array([math.sqrt(float(np.vdot(p.value, p.value))) for p in self._weights])
+        steps = getattr(self.model.optimizer, "iterations", None)
+        update = None
+        if steps is not None and self._steps_before is not None and steps > self._steps_before:
+            moved = np.array([np.linalg.norm(p.value - b) for p, b in
+                              zip(self._weights, self._before)])
+            before = np.array([np.linalg.norm(b) for b in self._before])
+            update = moved / np.where(before > 0, before, np.nan) / (steps - self._steps_before)
+        layers = [] if self._probe is None else measure.layer_statistics(self.model,
+                                                                         self._probe[0])
+        return {"epoch": epoch + 1, "loss": logs.get("loss"), "val_loss": logs.get("val_loss"),
+                "lr": logs.get("lr"), "grad_norms": grads, "weight_norms": weights,
+                "update_ratio": update,
+                "dead_fraction": [s["dead_fraction"] for s in layers],
+                "saturated_fraction": [s["saturated_fraction"] for s in layers]}, layers
+
+    def _live_case(self, record: dict[str, Any], layers: list[dict], run: Run | None = None,
+                   initial_loss: float | None = None) -> Case:
+        model, static = self.model, self._static
+        losses = self._logs.get("loss") or [initial_loss if initial_loss is not None
+                                            else float("nan")]
+        if static is None:  # no data: the first epoch's loss stands in for the baseline
+            static = {"baseline": losses[0], "what": "the first epoch's loss",
+                      "inputs": None, "classes": None, "range": (0.0, 1.0)}
+        case = Case(loss=self.loss_fn.name, output_activation=model.output_activation.name,
+                    n_outputs=model.n_outputs, classification=static["classes"] is not None
+                    or self.loss_fn.classification, target_range=static["range"],
+                    model_loss=losses[-1], baseline_loss=static["baseline"],
+                    baseline_what=static["what"], layers=layers,
+                    inputs=static["inputs"], classes=static["classes"],
+                    run=run or Run(dict(self._logs)), grad_norms=record["grad_norms"],
+                    weight_norms=record["weight_norms"],
+                    grad_source=f"epoch {record['epoch']}",
+                    saturated_at_start=self.records[0]["saturated_fraction"],
+                    baseline_known=self._static is not None)
+        if record["update_ratio"] is not None:
+            case.update_ratio, case.update_how = record["update_ratio"], "measured this epoch"
+        return case
+
+    def _note(self, finding: Finding) -> None:
+        known = next((i for i, f in enumerate(self.findings) if f.code == finding.code), None)
+        if known is None:
+            self.findings.append(finding)
+        elif finding.severity == "warning" and self.findings[known].severity == "info":
+            self.findings[known] = finding
+        else:
+            return
+        if self.on_finding is not None:
+            self.on_finding(finding)
+
+    # -- the end ---------------------------------------------------------------------------
+    def on_train_end(self, logs):
+        exc = sys.exc_info()[1]  # fit calls this from its `finally`, also on divergence
+        history = exc if isinstance(exc, TrainingDiverged) else getattr(self.model, "history",
+                                                                         None)
+        run = Run.of(history) if history is not None else Run(dict(self._logs))
+        if self.model.stop_training and not run.diverged:
+            run.stopped_early = True
+        ratios = [r["update_ratio"] for r in self.records if r["update_ratio"] is not None]
+        measured = (np.median(np.vstack(ratios), axis=0),
+                    "measured by the Doctor (median over its checks)") if ratios else None
+        start = self.records[0]["saturated_fraction"] if self.records else None
+        if self.X is not None:
+            findings, measurements = assess(self.model, self.X, self.y, self.loss_fn, run,
+                                            self.probe_size, self.seed, update_ratio=measured,
+                                            saturated_at_start=start)
+        elif self.records:  # no data: the last check again, judged on the whole run
+            case = self._live_case(self.records[-1], [], run)
+            grads, weights = run.layer_series("grad_norm"), run.layer_series("weight_norm")
+            if grads is not None and weights is not None:
+                case.grad_norms = measure.median_rows(grads, run.early())
+                case.weight_norms = measure.median_rows(weights, run.early())
+                case.grad_source = f"median of epochs 1–{run.early().stop}"
+            findings, measurements = evaluate(case), {}
+        else:
+            findings, measurements = [], {}
+        # Gradient trouble seen while training stays in the record even if the run recovered.
+        final = {f.code for f in findings}
+        findings += [f for f in self.findings if f.code in KEPT_CODES and f.code not in final]
+        first_seen = {f.code: f.epoch for f in self.findings}
+        findings = [dataclasses.replace(f, epoch=f.epoch if f.epoch is not None
+                                        else first_seen.get(f.code)) for f in findings]
+        self.records = json_safe(self.records)
+        measurements["checks"] = self.records
+        self.diagnosis = Diagnosis(findings, measurements)
