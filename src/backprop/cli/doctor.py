@@ -29,8 +29,10 @@ def print_findings(console: Any, diagnosis: Any, title: str = "Doctor") -> None:
         console.print(f"[bold]{escape(title)}[/bold]: no findings, nothing looks wrong.")
         return
     table = Table(title=title, show_lines=True)
-    for name in ("severity", "code", "what was measured", "advice"):
-        table.add_column(name, overflow="fold")
+    table.add_column("severity", no_wrap=True)
+    table.add_column("code", no_wrap=True)
+    table.add_column("what was measured", ratio=3)
+    table.add_column("advice", ratio=2)
     for f in diagnosis.findings:
         table.add_row(f"[{_STYLE[f.severity]}]{f.severity}[/]", f.code, escape(f.message),
                       escape(f.advice))

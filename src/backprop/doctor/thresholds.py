@@ -59,15 +59,15 @@ THRESHOLDS: dict[str, Threshold] = {t.name: t for t in (
               "the same share, reported as information", "reporting floor of this library"),
     Threshold("saturation_slope", 0.05,
               "a sigmoid or tanh unit is saturated on a row when g'(z) is below this share of "
-              "g'(0) (tanh: |a| > 0.975)",
+              "g'(0) (for tanh: a beyond ±0.975)",
               "Glorot & Bengio (AISTATS 2010), saturation of sigmoid/tanh layers"),
     Threshold("saturated_fraction", 0.5,
               "share of a layer's (row, unit) values that are saturated",
               "Glorot & Bengio (AISTATS 2010): a layer driven into saturation learns slowly"),
     Threshold("struggling_skill", 0.5,
-              "a run 'struggles' when its loss has not fallen below this share of the "
-              "baseline's (skill = 1 − loss/baseline loss); gradient, dead-unit and "
-              "saturation symptoms are warnings only then (otherwise information)",
+              "a run 'struggles' while its skill = 1 − loss/baseline loss is below this (the "
+              "loss has not halved); gradient, dead-unit and saturation symptoms are warnings "
+              "only then (otherwise information)",
               f"{_AUTOTRAINER}: symptoms count only while training fails to converge"),
     Threshold("baseline_skill", 0.05,
               "skill below this: the network is no better than predicting the class "
@@ -92,7 +92,7 @@ THRESHOLDS: dict[str, Threshold] = {t.name: t for t in (
               "GL above this without early stopping: a warning",
               "Prechelt (1998); 0.5 allows for the noise of small validation sets"),
     Threshold("input_scale", 10.0,
-              "a feature's root mean square |x| is above this",
+              "a feature's root mean square is above this",
               "LeCun, Bottou, Orr & Müller, 'Efficient BackProp' (1998), §4.3: inputs with "
               "mean ≈ 0 and variance ≈ 1"),
     Threshold("input_scale_spread", 100.0,
