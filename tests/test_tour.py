@@ -148,3 +148,20 @@ def test_report_renders_markdown_and_html():
     assert r.figures == ["f.png"]
     with pytest.raises(ValueError, match="cells"):
         r.table(["a", "b"], [["only one"]])
+
+
+def test_the_doctor_reads_the_chapters_failing_experiments(tour_out, measured):
+    deep = measured["4.4"]["doctor"]
+    assert "vanishing_gradients" in [f["code"] for f in deep["sigmoid"]]
+    assert not [f for f in deep["relu"] if f["severity"] == "warning"]
+    xor = measured["4.1"]["doctor"]
+    # every failed seed with dead hidden units gets a dead_units finding
+    dead = dict(zip(xor["failed"], measured["4.1"]["xor"]["dead_units"]))
+    assert [s for s, n in dead.items() if n] == [s for s in xor["failed"]
+                                                if "dead_units" in xor["findings"][str(s)]]
+    step = measured["4.3"]["explain_step"]
+    assert step["max_check"] < 1e-12 and step["step"]["sizes"] == [2, 4, 1]
+    md = (tour_out / step["markdown"]).read_text(encoding="utf-8")
+    assert "δ⁽¹⁾" in md and "W⁽²⁾ new" in md
+    assert "One training step of the XOR network" in (tour_out / "report.md").read_text(
+        encoding="utf-8")

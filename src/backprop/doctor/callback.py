@@ -21,7 +21,7 @@ from .measure import Run, resolve_loss
 from .rules import Case, evaluate
 
 #: checks per run when ``every`` is not given
-CHECKS_PER_RUN = 50
+CHECKS_PER_RUN = 10
 #: what the check at the initial weights (epoch 0) may report: the loss curve does not exist
 #: yet, and an untrained network is expected to be no better than the baseline
 INITIAL_CODES = ("exploding_gradients", "vanishing_gradients", "dead_units", "saturated_units",
@@ -47,7 +47,7 @@ class Doctor(Callback):
         gradients and the loss curve only, with the first epoch's loss standing in for the
         baseline.
     every : int, optional
-        Check every ``every`` epochs (and at the first); default: about 50 checks per run.
+        Check every ``every`` epochs (and at the first); default: about 10 checks per run.
     probe_size : int, default 256
     seed : int, default 0
         Chooses the probe rows.
@@ -114,10 +114,11 @@ class Doctor(Callback):
             if X.shape[0] != T.shape[0]:
                 raise ValueError(f"Doctor: X has {X.shape[0]} rows but y has {T.shape[0]}")
             rows = measure.probe_rows(X.shape[0], self.probe_size, self.seed)
-            self._probe = (X[rows], T[rows])
+            # in the model's dtype: the checks cost what a forward pass of training costs
+            self._probe = (np.ascontiguousarray(X[rows], dtype=model.dtype), T[rows])
             baseline, what = measure.baseline_loss(self.loss_fn, T)
             self._static = {"baseline": baseline, "what": what,
-                            "inputs": measure.input_statistics(X[rows]),
+                            "inputs": measure.input_statistics(X),
                             "classes": measure.target_statistics(
                                 T, model.output_activation.name),
                             "range": (float(T.min()), float(T.max()))}
@@ -128,14 +129,15 @@ class Doctor(Callback):
         initialisation shows before the first steps hide it."""
         X, T = self._probe
         model = self.model
-        record = {"epoch": 0, "loss": float(model.evaluate(X, T, loss=self.loss_fn)["loss"]),
-                  "val_loss": None, "lr": getattr(model.optimizer, "lr", None),
-                  "grad_norms": gradient_norms(model, X, T, self.loss_fn),
-                  "weight_norms": np.array([np.linalg.norm(p.value) for p in self._weights]),
-                  "update_ratio": None}
-        layers = measure.layer_statistics(model, X)
-        record["dead_fraction"] = [s["dead_fraction"] for s in layers]
-        record["saturated_fraction"] = [s["saturated_fraction"] for s in layers]
+        _, zs, outs = measure.forward(model, X)
+        layers = measure.layer_statistics(model, zs)
+        record = json_safe({
+            "epoch": 0, "loss": measure.loss_value(self.loss_fn, model, zs[-1], outs[-1], T),
+            "val_loss": None, "lr": getattr(model.optimizer, "lr", None),
+            "grad_norms": gradient_norms(model, X, T, self.loss_fn),
+            "weight_norms": [_norm(p.value) for p in self._weights], "update_ratio": None,
+            "dead_fraction": [s["dead_fraction"] for s in layers],
+            "saturated_fraction": [s["saturated_fraction"] for s in layers]})
         self.records.append(record)
         for finding in evaluate(self._live_case(record, layers, initial_loss=record["loss"])):
             if finding.code in INITIAL_CODES:
@@ -164,22 +166,20 @@ class Doctor(Callback):
             self._note(dataclasses.replace(finding, epoch=epoch + 1))
 
     def _check(self, epoch: int, logs: dict[str, Any]) -> tuple[dict[str, Any], list[dict]]:
-        grads = np.array([math.sqrt(float(np.vdot(p.grad, p.grad))) for p in self._weights])
-        weights = np.array([math.sqrt(float(np.vdot(p.value, p.value))) for p in self._weights])
+        grads = [_norm(p.grad) for p in self._weights]
+        weights = [_norm(p.value) for p in self._weights]
         steps = getattr(self.model.optimizer, "iterations", None)
         update = None
         if steps is not None and self._steps_before is not None and steps > self._steps_before:
-            moved = np.array([np.linalg.norm(p.value - b) for p, b in
-                              zip(self._weights, self._before)])
-            before = np.array([np.linalg.norm(b) for b in self._before])
-            update = moved / np.where(before > 0, before, np.nan) / (steps - self._steps_before)
-        layers = [] if self._probe is None else measure.layer_statistics(self.model,
-                                                                         self._probe[0])
-        return {"epoch": epoch + 1, "loss": logs.get("loss"), "val_loss": logs.get("val_loss"),
-                "lr": logs.get("lr"), "grad_norms": grads, "weight_norms": weights,
-                "update_ratio": update,
-                "dead_fraction": [s["dead_fraction"] for s in layers],
-                "saturated_fraction": [s["saturated_fraction"] for s in layers]}, layers
+            update = [_norm(p.value - b) / _norm(b) / (steps - self._steps_before)
+                      if _norm(b) > 0 else None for p, b in zip(self._weights, self._before)]
+        layers = [] if self._probe is None else measure.layer_statistics(
+            self.model, measure.forward(self.model, self._probe[0], hidden_only=True)[1])
+        return json_safe({
+            "epoch": epoch + 1, "loss": logs.get("loss"), "val_loss": logs.get("val_loss"),
+            "lr": logs.get("lr"), "grad_norms": grads, "weight_norms": weights,
+            "update_ratio": update, "dead_fraction": [s["dead_fraction"] for s in layers],
+            "saturated_fraction": [s["saturated_fraction"] for s in layers]}), layers
 
     def _live_case(self, record: dict[str, Any], layers: list[dict], run: Run | None = None,
                    initial_loss: float | None = None) -> Case:
@@ -195,13 +195,15 @@ class Doctor(Callback):
                     model_loss=losses[-1], baseline_loss=static["baseline"],
                     baseline_what=static["what"], layers=layers,
                     inputs=static["inputs"], classes=static["classes"],
-                    run=run or Run(dict(self._logs)), grad_norms=record["grad_norms"],
-                    weight_norms=record["weight_norms"],
+                    run=run or Run(dict(self._logs)),
+                    grad_norms=_array(record["grad_norms"]),
+                    weight_norms=_array(record["weight_norms"]),
                     grad_source=f"epoch {record['epoch']}",
                     saturated_at_start=self.records[0]["saturated_fraction"],
                     baseline_known=self._static is not None)
         if record["update_ratio"] is not None:
-            case.update_ratio, case.update_how = record["update_ratio"], "measured this epoch"
+            case.update_ratio = _array(record["update_ratio"])
+            case.update_how = "measured this epoch"
         return case
 
     def _note(self, finding: Finding) -> None:
@@ -223,14 +225,17 @@ class Doctor(Callback):
         run = Run.of(history) if history is not None else Run(dict(self._logs))
         if self.model.stop_training and not run.diverged:
             run.stopped_early = True
-        ratios = [r["update_ratio"] for r in self.records if r["update_ratio"] is not None]
+        ratios = [_array(r["update_ratio"]) for r in self.records
+                  if r["update_ratio"] is not None]
         measured = (np.median(np.vstack(ratios), axis=0),
                     "measured by the Doctor (median over its checks)") if ratios else None
         start = self.records[0]["saturated_fraction"] if self.records else None
         if self.X is not None:
-            findings, measurements = assess(self.model, self.X, self.y, self.loss_fn, run,
+            # On the probe rows (the cost of a check, whatever the data's size), with the
+            # whole data's input scales, class counts and baseline from on_train_begin.
+            findings, measurements = assess(self.model, *self._probe, self.loss_fn, run,
                                             self.probe_size, self.seed, update_ratio=measured,
-                                            saturated_at_start=start)
+                                            saturated_at_start=start, statics=self._static)
         elif self.records:  # no data: the last check again, judged on the whole run
             case = self._live_case(self.records[-1], [], run)
             grads, weights = run.layer_series("grad_norm"), run.layer_series("weight_norm")
@@ -247,6 +252,15 @@ class Doctor(Callback):
         first_seen = {f.code: f.epoch for f in self.findings}
         findings = [dataclasses.replace(f, epoch=f.epoch if f.epoch is not None
                                         else first_seen.get(f.code)) for f in findings]
-        self.records = json_safe(self.records)
         measurements["checks"] = self.records
         self.diagnosis = Diagnosis(findings, measurements)
+
+
+def _norm(x: np.ndarray) -> float:
+    # einsum: no BLAS call, so no thread-pool wake-up for a few thousand numbers
+    return math.sqrt(float(np.einsum("ij,ij->", x, x)))
+
+
+def _array(values: list) -> np.ndarray:
+    """A JSON-safe list of numbers (None for a missing one) as a float array."""
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)

@@ -69,8 +69,12 @@ def diagnose(model: Any, X: Any, y: Any, history: Any = None, loss: Any = None, 
 def assess(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, run: Run | None,
            probe_size: int = measure.PROBE_SIZE, seed: int = 0, *,
            update_ratio: tuple[np.ndarray, str] | None = None,
-           saturated_at_start: list[float | None] | None = None) -> tuple[list, dict]:
-    """(findings, measurements) for ``diagnose`` and the ``Doctor`` callback."""
+           saturated_at_start: list[float | None] | None = None,
+           statics: dict[str, Any] | None = None) -> tuple[list, dict]:
+    """(findings, measurements) for ``diagnose`` and the ``Doctor`` callback.
+
+    ``statics`` (the Doctor's): input statistics, class counts and the baseline of the whole
+    data, when (X, y) are only its probe rows."""
     X = check_X(X, model.n_features)
     T = loss_fn.prepare_targets(y, model.n_outputs, np.float64)
     if X.shape[0] != T.shape[0]:
@@ -83,14 +87,19 @@ def assess(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, run: Run | None,
     if update_ratio is not None:
         case.update_ratio, case.update_how = update_ratio
     case.saturated_at_start = saturated_at_start
+    if statics is not None:
+        case.inputs, case.classes = statics["inputs"], statics["classes"]
+        case.baseline_loss, case.baseline_what = statics["baseline"], statics["what"]
     return evaluate(case), measurements_of(case, len(rows))
 
 
 def build_case(model: Any, X: np.ndarray, T: np.ndarray, loss_fn: _losses.Loss,
                run: Run | None, rows: np.ndarray) -> Case:
     """Measure everything the rules read (see rules.Case)."""
-    output = np.asarray(model.predict(X), dtype=np.float64)
-    model_loss = float(model.evaluate(X, T, loss=loss_fn)["loss"])
+    X = np.asarray(X, dtype=np.float64)
+    _, (z_out,), (output,) = measure.forward(model, X, keep=False)
+    model_loss = measure.loss_value(loss_fn, model, z_out, output, T)
+    _, probe_z, _ = measure.forward(model, X[rows])
     baseline, what = measure.baseline_loss(loss_fn, T)
     out_name = model.output_activation.name
     classes = measure.target_statistics(T, out_name)
@@ -99,7 +108,7 @@ def build_case(model: Any, X: np.ndarray, T: np.ndarray, loss_fn: _losses.Loss,
         classification=bool(loss_fn.classification or _losses.is_classification_target(T)),
         target_range=(float(T.min()), float(T.max())), model_loss=model_loss,
         baseline_loss=baseline, baseline_what=what,
-        layers=measure.layer_statistics(model, X[rows]),
+        layers=measure.layer_statistics(model, probe_z),
         inputs=measure.input_statistics(X), classes=classes,
         rarest_recall=None if classes is None else measure.recall_of(output, T,
                                                                      classes["rarest"]),

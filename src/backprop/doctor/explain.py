@@ -23,7 +23,7 @@ from .. import optimizers as _optimizers
 from .._validation import check_X
 from ..layers import Dense, Param
 from .findings import json_safe, sup
-from .measure import resolve_loss
+from .measure import forward, product, product_t, resolve_loss
 
 
 @dataclass
@@ -269,15 +269,8 @@ def backpropagate(model: Any, X: np.ndarray, T: np.ndarray, loss_fn: Any) -> tup
         Per layer a⁽ˡ⁻¹⁾, z⁽ˡ⁾, a⁽ˡ⁾ and δ⁽ˡ⁾; how δ⁽ᴸ⁾ was formed; ∂L/∂a⁽ᴸ⁾ when the loss
         is not fused with the output activation (else None). ∂L/∂W⁽ˡ⁾ = inputs[l]ᵀ·deltas[l].
     """
-    dense, weights, biases = model.dense_layers, model.weights, model.biases
-    inputs, zs, outs = [], [], []
-    a = X
-    for layer, W, b in zip(dense, weights, biases):
-        inputs.append(a)
-        z = a @ W + b if b is not None else a @ W
-        a = layer.activation.forward(z.copy())
-        zs.append(z)
-        outs.append(a)
+    dense, weights = model.dense_layers, model.weights
+    inputs, zs, outs = forward(model, X)
     last, top = dense[-1].activation, sup(len(dense))
     output_gradient = None
     if loss_fn.fuses_with == last.name:
@@ -291,8 +284,8 @@ def backpropagate(model: Any, X: np.ndarray, T: np.ndarray, loss_fn: Any) -> tup
     for k in range(len(dense) - 1, -1, -1):
         deltas[k] = delta
         if k:
-            delta = dense[k - 1].activation.backward(delta @ weights[k].T, zs[k - 1],
-                                                     outs[k - 1])
+            back = product(delta, weights[k].T.astype(delta.dtype, copy=False))
+            delta = dense[k - 1].activation.backward(back, zs[k - 1], outs[k - 1])
     return inputs, zs, outs, deltas, output_rule, output_gradient
 
 
@@ -300,7 +293,7 @@ def gradient_norms(model: Any, X: np.ndarray, T: np.ndarray, loss_fn: Any) -> np
     """‖∂L/∂W⁽ˡ⁾‖ of every Dense layer on (X, T), without side effects on the model."""
     with np.errstate(over="ignore", invalid="ignore"):
         inputs, _, _, deltas, _, _ = backpropagate(model, X, T, loss_fn)
-        return np.array([np.linalg.norm(a.T @ d) for a, d in zip(inputs, deltas)])
+        return np.array([np.linalg.norm(product_t(a, d)) for a, d in zip(inputs, deltas)])
 
 
 def explain_step(model: Any, X: Any, y: Any, loss: Any = None, optimizer: Any = None
@@ -366,7 +359,7 @@ def explain_step(model: Any, X: Any, y: Any, loss: Any = None, optimizer: Any = 
     steps = []
     for k, (layer, W, b) in enumerate(zip(dense, weights, biases)):
         dW, db = grads[k]
-        check = float(np.max(np.abs(inputs[k].T @ deltas[k] - dW)))
+        check = float(np.max(np.abs(product_t(inputs[k], deltas[k]) - dW)))
         if b is not None:
             check = max(check, float(np.max(np.abs(deltas[k].sum(axis=0) - db))))
         W_new = next(new).value

@@ -9,7 +9,7 @@ import numpy as np
 import backprop as bp
 from backprop import datasets, plots
 
-from . import _figures
+from . import _doctor, _figures
 from ._context import Context
 
 #: the chapter's XOR network and training settings (§4.5, "Train MLP on XOR")
@@ -145,6 +145,7 @@ def run(ctx: Context) -> None:
     report.paragraph(
         "A ReLU unit whose input is negative on all four points outputs 0 and gets no "
         f"gradient, so it never recovers. {seen} A wider layer leaves enough live units.")
+    doctor = _doctor.doctor_on_xor_seeds(ctx, study, XOR_SETTINGS["loss"])
     fig = _figures.xor_seeds(study["final_loss"], study["solved_per_seed"],
                              f"[2, {s['hidden']}, 1] on XOR: {study['solved']} of "
                              f"{study['seeds']} seeds solve it", ctx.path("xor_seeds.png"))
@@ -173,6 +174,7 @@ def run(ctx: Context) -> None:
         "best_line_accuracy": line_accuracy,
         "xor": {k: v for k, v in study.items() if not k.startswith("_")},
         "example_parameters": example.count_params(),
+        "doctor": doctor,
     }
     ctx.log(f"4.1  XOR: linear {acc_default:.0%}, MLP solves {study['solved']}/"
             f"{study['seeds']} seeds")

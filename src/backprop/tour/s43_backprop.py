@@ -6,8 +6,9 @@ import numpy as np
 
 import backprop as bp
 
-from . import errata
+from . import _doctor, errata
 from ._context import Context
+from .s41_mlp import XOR_SETTINGS
 from .s42_forward import forward_by_hand
 
 #: output activation and loss pairs checked for every hidden activation
@@ -115,7 +116,8 @@ def run(ctx: Context) -> None:
         f"({errata.number('cache_layout')}) and returns 1/m of the gradient "
         f"({errata.number('double_division')}); its cross-entropy branches are wrong too "
         f"({errata.number('softmax_jacobian')}, {errata.number('binary_cross_entropy')}).")
+    step = _doctor.explain_xor(ctx, XOR_SETTINGS)
     ctx.measurements["4.3"] = {"by_hand_max_diff": hand_diff,
                                "gradcheck": dict(check), "gradcheck_matrix": matrix,
-                               "gradcheck_worst": worst}
+                               "gradcheck_worst": worst, "explain_step": step}
     ctx.log(f"4.3  backprop: by hand {hand_diff:.1e}, worst gradcheck {worst:.1e}")

@@ -9,7 +9,7 @@ import numpy as np
 import backprop as bp
 from backprop import plots
 
-from . import _figures
+from . import _doctor, _figures
 from ._context import Context
 from .s45_building import moons_split
 
@@ -47,7 +47,8 @@ def deep_run(activation: str, X: np.ndarray, y: np.ndarray, X_test: np.ndarray,
     history = model.fit(X, y, loss="binary_crossentropy", optimizer=bp.SGD(lr=DEEP_LR),
                         epochs=DEEP_EPOCHS)
     norms = history.layer_series("grad_norm")
-    return {"history": history, "first_epoch_norms": norms[0],
+    return {"history": history, "diagnosis": bp.diagnose(model, X, y, history),
+            "first_epoch_norms": norms[0],
             "ratio_first_to_last": float(norms[0, 0] / norms[0, -1]),
             "final_loss": history.history["loss"][-1],
             "test_accuracy": model.evaluate(X_test, y_test)["accuracy"]}
@@ -106,17 +107,21 @@ def run(ctx: Context) -> None:
     ctx.figure(fig, "vanishing_gradients.png",
                "Per-layer gradient norms at the first epoch: the sigmoid network's shrink "
                "towards the input, the ReLU network's do not.")
+    doctor = _doctor.doctor_on_deep(ctx, runs)
     for name in runs:
         fig = plots.plot_gradient_flow(runs[name]["history"],
                                        path=ctx.path(f"gradient_flow_{name}.png"),
-                                       title=f"Gradient flow, deep {name} network")
+                                       title=f"Gradient flow, deep {name} network",
+                                       diagnosis=runs[name]["diagnosis"])
         ctx.figure(fig, f"gradient_flow_{name}.png",
-                   f"Gradient and weight norms of each layer over training ({name}).")
+                   f"Gradient and weight norms of each layer over training ({name}); the "
+                   "band shades the layers the doctor finds vanishing.")
     ctx.measurements["4.4"] = {
         "activations": rows, "tanh_identity_error": identity_error,
         "deep": {name: {k: (v.tolist() if isinstance(v, np.ndarray) else v)
-                        for k, v in run.items() if k != "history"}
+                        for k, v in run.items() if k not in ("history", "diagnosis")}
                  for name, run in runs.items()},
+        "doctor": doctor,
     }
     ctx.log(f"4.4  activations: sigmoid first/last gradient {s['ratio_first_to_last']:.1e}, "
             f"relu {r['ratio_first_to_last']:.2f}")
