@@ -4,9 +4,10 @@ W2 is digits, [64, 128, 64, 10] ReLU/softmax, Adam 1e-3, batches of 32, 50 epoch
 trains once with and once without ``bp.Doctor(X, y)`` (default settings: a check at the
 initial weights and after every epoch, then the full diagnosis when training ends), the order
 alternating from round to round so that a slow spell of the shared machine falls on both.
-Reported: the median time of each, the median of the per-round ratios, and the median share
-of a run spent inside the Doctor's own hooks (timed around each call: the least noisy of the
-three on a busy machine).
+Reported for wall-clock time and for the training thread's CPU time (which a busy machine
+disturbs less: time spent descheduled is not counted): the median of each, the median of the
+per-round ratios, and the median share of a run spent inside the Doctor's own hooks (timed
+around each call).
 Usage: python benchmarks/doctor_overhead.py [--rounds 15]
 """
 
@@ -29,12 +30,13 @@ import workloads as wl  # noqa: E402
 class TimedDoctor(wl.bp.Doctor):
     """The Doctor with a stopwatch around each of its hooks (``seconds``)."""
 
-    seconds = 0.0
+    seconds = cpu = 0.0
 
     def _timed(self, hook, *args):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         hook(*args)
         self.seconds += time.perf_counter() - start
+        self.cpu += time.thread_time() - cpu
 
     def on_train_begin(self, logs):
         self._timed(super().on_train_begin, logs)
@@ -49,21 +51,36 @@ class TimedDoctor(wl.bp.Doctor):
         self._timed(super().on_train_end, logs)
 
 
-def train_w2(data: wl.Data, doctor: bool, seed: int = 0
-             ) -> tuple[float, float, int, float]:
-    """(seconds, test accuracy, warnings, seconds inside the Doctor) of one W2 run, timed
-    around fit alone."""
+def train_w2(data: wl.Data, doctor: bool, seed: int = 0) -> dict[str, float]:
+    """Wall and CPU seconds of fit (and of the Doctor's hooks), test accuracy and the
+    Doctor's warnings, for one W2 run."""
     spec = bench.SPECS["W2"]
     model = wl.bp.MLP(spec.sizes, activation="relu", output_activation="softmax", seed=seed)
     callbacks = [TimedDoctor(data.X_train, data.y_train)] if doctor else []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.thread_time()
     model.fit(data.X_train, data.y_train, loss="categorical_crossentropy",
               optimizer=wl.bp.Adam(lr=spec.lr), epochs=spec.epochs,
               batch_size=spec.batch_size, shuffle=True, metrics=[], callbacks=callbacks)
-    seconds = time.perf_counter() - start
-    accuracy = float(np.mean(model.predict_classes(data.X_test) == data.y_test))
-    warnings = len(callbacks[0].diagnosis.warnings) if doctor else 0
-    return seconds, accuracy, warnings, callbacks[0].seconds if doctor else 0.0
+    seconds, cpu = time.perf_counter() - start, time.thread_time() - cpu
+    return {"wall": seconds, "cpu": cpu,
+            "accuracy": float(np.mean(model.predict_classes(data.X_test) == data.y_test)),
+            "warnings": len(callbacks[0].diagnosis.warnings) if doctor else 0,
+            "wall_inside": callbacks[0].seconds if doctor else 0.0,
+            "cpu_inside": callbacks[0].cpu if doctor else 0.0}
+
+
+def summary(runs: dict[bool, list[dict[str, float]]], clock: str) -> dict[str, float]:
+    with_doctor = [r[clock] for r in runs[True]]
+    without = [r[clock] for r in runs[False]]
+    return {"median_without_s": round(statistics.median(without), 4),
+            "median_with_s": round(statistics.median(with_doctor), 4),
+            "overhead_of_medians": round(statistics.median(with_doctor)
+                                         / statistics.median(without) - 1, 4),
+            "median_paired_overhead": round(statistics.median(
+                w / o - 1 for w, o in zip(with_doctor, without)), 4),
+            "median_share_inside_doctor": round(statistics.median(
+                r[f"{clock}_inside"] / (r[clock] - r[f"{clock}_inside"])
+                for r in runs[True]), 4)}
 
 
 def main() -> None:
@@ -73,31 +90,25 @@ def main() -> None:
     data = bench.DATA["W2"]()
     train_w2(data, True)  # warm-up: imports, BLAS threads, caches
     train_w2(data, False)
-    times: dict[bool, list[float]] = {True: [], False: []}
-    ratios, inside, accuracy, warnings = [], [], {}, 0
+    runs: dict[bool, list[dict[str, float]]] = {True: [], False: []}
     for r in range(args.rounds):
-        order = (True, False) if r % 2 == 0 else (False, True)
-        seconds = {}
-        for doctor in order:
-            seconds[doctor], accuracy[doctor], w, spent = train_w2(data, doctor)
-            times[doctor].append(seconds[doctor])
-            warnings += w
-            if doctor:
-                inside.append(spent / (seconds[doctor] - spent))
-        ratios.append(seconds[True] / seconds[False])
-    with_doctor, without = statistics.median(times[True]), statistics.median(times[False])
+        for doctor in (True, False) if r % 2 == 0 else (False, True):
+            runs[doctor].append(train_w2(data, doctor))
     result = {"workload": bench.SPECS["W2"].name, "rounds": args.rounds,
-              "median_without_s": round(without, 4), "median_with_s": round(with_doctor, 4),
-              "overhead_of_medians": round(with_doctor / without - 1, 4),
-              "median_paired_overhead": round(statistics.median(ratios) - 1, 4),
-              "median_share_inside_doctor": round(statistics.median(inside), 4),
-              "accuracy": accuracy, "doctor_warnings": warnings}
-    print(f"{result['workload']}: without the Doctor {without:.3f} s, with it "
-          f"{with_doctor:.3f} s (medians of {args.rounds}); overhead "
-          f"{result['overhead_of_medians']:+.1%} (median of paired rounds "
-          f"{result['median_paired_overhead']:+.1%}; time inside the Doctor's hooks "
-          f"{result['median_share_inside_doctor']:.1%} of the rest); test accuracy "
-          f"{accuracy[False]:.3f} / {accuracy[True]:.3f}; warnings {warnings}")
+              "wall": summary(runs, "wall"), "cpu": summary(runs, "cpu"),
+              "accuracy": {"with": runs[True][-1]["accuracy"],
+                           "without": runs[False][-1]["accuracy"]},
+              "doctor_warnings": sum(r["warnings"] for r in runs[True])}
+    print(f"{result['workload']}, {args.rounds} rounds with and without the Doctor in turns:")
+    for clock in ("wall", "cpu"):
+        s = result[clock]
+        print(f"  {clock:>4}: {s['median_without_s']:.3f} s without, {s['median_with_s']:.3f} s "
+              f"with (medians): {s['overhead_of_medians']:+.1%}; paired rounds "
+              f"{s['median_paired_overhead']:+.1%}; inside the Doctor's hooks "
+              f"{s['median_share_inside_doctor']:.1%} of the rest")
+    print(f"  test accuracy {result['accuracy']['without']:.3f} without, "
+          f"{result['accuracy']['with']:.3f} with; the Doctor's warnings: "
+          f"{result['doctor_warnings']}")
     print(json.dumps(result))
 
 

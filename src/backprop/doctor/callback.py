@@ -171,15 +171,19 @@ class Doctor(Callback):
         steps = getattr(self.model.optimizer, "iterations", None)
         update = None
         if steps is not None and self._steps_before is not None and steps > self._steps_before:
-            update = [_norm(p.value - b) / _norm(b) / (steps - self._steps_before)
-                      if _norm(b) > 0 else None for p, b in zip(self._weights, self._before)]
+            update = []
+            for p, before in zip(self._weights, self._before):
+                size = _norm(before)
+                update.append(_norm(p.value - before) / size / (steps - self._steps_before)
+                              if size > 0 else None)
         layers = [] if self._probe is None else measure.layer_statistics(
             self.model, measure.forward(self.model, self._probe[0], hidden_only=True)[1])
-        return json_safe({
-            "epoch": epoch + 1, "loss": logs.get("loss"), "val_loss": logs.get("val_loss"),
-            "lr": logs.get("lr"), "grad_norms": grads, "weight_norms": weights,
-            "update_ratio": update, "dead_fraction": [s["dead_fraction"] for s in layers],
-            "saturated_fraction": [s["saturated_fraction"] for s in layers]}), layers
+        return {"epoch": epoch + 1, "loss": _number(logs.get("loss")),
+                "val_loss": _number(logs.get("val_loss")), "lr": _number(logs.get("lr")),
+                "grad_norms": [_number(g) for g in grads],
+                "weight_norms": [_number(w) for w in weights], "update_ratio": update,
+                "dead_fraction": [s["dead_fraction"] for s in layers],
+                "saturated_fraction": [s["saturated_fraction"] for s in layers]}, layers
 
     def _live_case(self, record: dict[str, Any], layers: list[dict], run: Run | None = None,
                    initial_loss: float | None = None) -> Case:
@@ -258,7 +262,18 @@ class Doctor(Callback):
 
 def _norm(x: np.ndarray) -> float:
     # einsum: no BLAS call, so no thread-pool wake-up for a few thousand numbers
-    return math.sqrt(float(np.einsum("ij,ij->", x, x)))
+    return math.sqrt(float(_einsum("ij,ij->", x, x)))
+
+
+_einsum = getattr(np.einsum, "_implementation", np.einsum)
+
+
+def _number(value: Any) -> float | None:
+    """A JSON-safe float: None for a missing or non-finite value."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _array(values: list) -> np.ndarray:
