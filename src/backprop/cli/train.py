@@ -67,7 +67,7 @@ def train(args: Any) -> int:
     data.print_metrics(console, f"{escape(ds.name)}: {len(history.epoch)} epochs in {seconds:.1f} s"
                        + (" (stopped early)" if history.stopped_early else ""), results)
     # The training doctor (issue 13): findings on the training rows and the recorded run.
-    from .doctor import print_findings
+    from .findings import print_findings
 
     diagnosis = bp.diagnose(model, X["train"], fit_target(y["train"]), history=history,
                             loss=loss)

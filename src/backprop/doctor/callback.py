@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_X
 from ..callbacks import Callback
 from ..training import TrainingDiverged
+from ..validation import check_X
 from . import measure
 from .diagnose import assess
 from .explain import gradient_norms

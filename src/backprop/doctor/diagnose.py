@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from .. import losses as _losses
-from .._validation import check_X
+from ..validation import check_X
 from . import measure
 from .explain import gradient_norms
 from .findings import Diagnosis, json_safe

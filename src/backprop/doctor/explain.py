@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from .. import optimizers as _optimizers
-from .._validation import check_X
 from ..layers import Dense, Param
+from ..validation import check_X
 from .findings import json_safe, sup
 from .measure import forward, product, product_t, resolve_loss
 
