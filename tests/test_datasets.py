@@ -191,13 +191,14 @@ def test_csv_unknown_column_lists_columns(tmp_path):
 
 @pytest.mark.parametrize("text, match", [
     ("x,colour,y\n1,red,0\n2,blue,1\n", "feature column 'colour' .* not numeric .*line 2"),
-    ("x,y\n1,0\n,1\n", "missing value in column 'x' on line 3"),
+    ("x,y\n1,0\n,1\n", "missing values .* in 1 column: 'x' \\(line 3\\)"),
+    ("x,z,y\n1,NA,0\n,2,1\n3,NaN,1\n", "in 2 columns: 'x' \\(line 3\\); 'z' \\(lines 2, 4\\)"),
     ("x,y\n1,0\n2,1,5\n", "line 3 .* has 3 fields; the header has 2"),
     ("x,y\n", "header row and at least one data row"),
     ("x,x,y\n1,2,0\n", "unique, non-empty column names"),
     ("x,y\n1,a\n2,a\n", "single class"),
-    ("x,y\ninf,0\n1,1\n", "non-finite value 'inf' on line 2"),
-    ("x,y\n1,0.5\n2,nan\n", "target column 'y' .* non-finite values on lines \\[3\\]"),
+    ("x,y\ninf,0\n1,1\n", "non-finite value inf on line 2"),
+    ("x,y\n1,0.5\n2,nan\n", "target column 'y' .* missing values on lines \\[3\\]"),
 ])
 def test_csv_bad_content(tmp_path, text, match):
     with pytest.raises(ValueError, match=match):

@@ -16,7 +16,7 @@ from safetensors_bytes import join as _join
 from safetensors_bytes import split as _split
 
 import backprop as bp
-from backprop.datasets import Scaler
+from backprop.datasets import Preprocessor, Scaler
 from backprop.io import MODEL_FILENAME
 from backprop.io import format as _io_format
 
@@ -70,21 +70,24 @@ def test_metadata_round_trip(tmp_path, data):
     loaded = bp.load(path)
     assert loaded.classes_ == [3, 8]
     assert loaded.training_config == training
-    assert isinstance(loaded.scaler, Scaler)
-    assert loaded.scaler.get_config() == scaler.get_config()
-    np.testing.assert_array_equal(loaded.scaler.transform(X), scaler.transform(X))
+    # the scaler rides along as the model's preprocessor: predict takes unscaled rows
+    assert isinstance(loaded.preprocessor, Preprocessor)
+    np.testing.assert_allclose(loaded.preprocessor.transform(X), scaler.transform(X),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(scaler.transform(X)))
     _, meta = _io_format.read_safetensors(path)
     assert meta["backprop_version"] == bp.__version__
-    assert meta["format_version"] == "1" and meta["format"] == "backprop"
+    assert meta["format_version"] == "2" and meta["format"] == "backprop"
     # A loaded model keeps its metadata when saved again without arguments.
     again = bp.load(bp.save(loaded, tmp_path / "again.safetensors"))
     assert again.classes_ == [3, 8] and again.training_config == training
-    assert again.scaler.get_config() == scaler.get_config()
+    np.testing.assert_array_equal(again.predict(X), loaded.predict(X))
 
 
 def test_model_without_metadata_loads_none(tmp_path):
     loaded = bp.load(bp.save(bp.MLP([2, 1], seed=0), tmp_path / "m.safetensors"))
-    assert loaded.scaler is None and loaded.classes_ is None and loaded.training_config is None
+    assert loaded.preprocessor is None and loaded.classes_ is None
+    assert loaded.training_config is None and loaded.loss is None
 
 
 def test_directory_path_means_model_file_inside(tmp_path):
@@ -236,11 +239,14 @@ HOSTILE = [
         c, "dtype", "float16")), "not float32 or float64"),
     ("unknown model class", _edit_meta("model_config", lambda c: _set(c, "class", "Lambda")),
      "unknown model class"),
-    ("scaler of another width", _edit_meta("scaler", lambda c: {"kind": "none",
-                                                              "n_features": 10**15}),
-     "n_features"),
-    ("scaler with bad values", _edit_meta("scaler", lambda c: _set(c, "scale", [0, 1, 1])),
-     "scaler config is invalid"),
+    ("preprocessor of another width", _edit_meta("preprocessor", lambda c: _set(
+        c, "columns", c["columns"][:2])), "preprocessor cannot be rebuilt"),
+    ("preprocessor of an unknown kind", _edit_meta("preprocessor", lambda c: _set(
+        c, "kind", "pickle")), "unknown preprocessor kind"),
+    ("preprocessor with a bad kind of column", _edit_meta("preprocessor", lambda c: _set(
+        c, "columns", [{"name": "x", "kind": "code"}] * 3)), "preprocessor cannot be rebuilt"),
+    ("loss that does not exist", _edit_meta("loss", lambda c: {"name": "os.system"}),
+     "loss config is invalid"),
     ("classes not a list", _edit_meta("classes", lambda c: {"a": 1}), "'classes' must be"),
     ("NaN weights", _nan_weight, "NaN or inf"),
     ("newer format version", lambda raw: _edit_header(

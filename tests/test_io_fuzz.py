@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import backprop as bp
-from backprop.datasets import Scaler
+from backprop.datasets import Preprocessor, Scaler
+from backprop.preprocessing import ColumnNames
 from backprop.io import restore_checkpoint
 
 
@@ -170,12 +171,14 @@ def test_every_corruption_loads_a_valid_model_or_raises_model_file_error(target,
     # It loaded: then it is a whole, usable model.
     assert isinstance(model, bp.Sequential)
     assert np.all(np.isfinite(model.get_flat_weights()))
+    pre = model.preprocessor
+    width = model.n_features if pre is None else len(pre.feature_names)
     with np.errstate(all="ignore"):
-        out = model.predict(np.zeros((2, model.n_features)))
+        out = model.predict(np.zeros((2, width)))
     assert out.shape == (2, model.n_outputs)
     assert model.classes_ is None or isinstance(model.classes_, list)
     assert model.training_config is None or isinstance(model.training_config, dict)
-    assert model.scaler is None or isinstance(model.scaler, Scaler)
+    assert pre is None or isinstance(pre, (Preprocessor, ColumnNames))
 
 
 @settings(FUZZ, max_examples=300)

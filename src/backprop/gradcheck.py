@@ -11,6 +11,7 @@ copy of the model, with dropout off so the loss is a deterministic function of t
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,11 @@ def gradcheck(
     """
     loss_fn = _losses.get(loss)
     l2 = check_nonnegative("l2", l2)
+    if model.output_activation.name == "softmax" and model.n_outputs == 1:
+        # Both gradients are (numerically) zero, so every relative error reads about 1.
+        warnings.warn(f"{_losses.SINGLE_SOFTMAX}: the relative errors compare rounding noise "
+                      "with 0; give the output layer two or more softmax units, or use one "
+                      "sigmoid unit", RuntimeWarning, stacklevel=2)
     probe = _float64_copy(model)
     X = check_X(X, probe.n_features, probe.dtype)
     T = loss_fn.prepare_targets(y, probe.n_outputs, probe.dtype)

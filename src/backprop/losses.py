@@ -17,7 +17,7 @@ means over all elements (N = n·k); categorical cross-entropy is a mean over sam
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -336,3 +336,94 @@ def _is_multiclass(T: np.ndarray) -> bool:
 def is_classification_target(T: np.ndarray) -> bool:
     """True when every target is 0 or 1 (binary, multi-label or one-hot)."""
     return bool(np.all((T == 0) | (T == 1)))
+
+
+# -- which output layer goes with which loss ---------------------------------------------------
+#: output activations whose values are probabilities (sigmoid: each unit; softmax: each row)
+PROBABILITY_OUTPUTS = frozenset({"sigmoid", "softmax"})
+#: registered output activations whose values are not probabilities
+NON_PROBABILITY_OUTPUTS = frozenset({"identity", "tanh", "relu", "leaky_relu", "elu", "selu",
+                                     "softplus", "swish", "gelu"})
+SINGLE_SOFTMAX = ("a softmax over a single output unit always outputs 1 whatever its input, so "
+                  "every gradient is exactly 0 and the network cannot learn")
+
+
+class Pairing(NamedTuple):
+    """An impossible (loss, output layer) pair: what goes wrong and the pairing to use."""
+
+    problem: str
+    activation: str
+    loss: str
+    note: str
+
+    def message(self, style: str = "python") -> str:
+        """The advice, with Python keywords or (``style="cli"``) command-line options."""
+        if style == "cli":
+            use = f"--output-activation {self.activation} --loss {self.loss}"
+        else:
+            use = f"output_activation={self.activation!r} with loss={self.loss!r}"
+        return f"{self.problem}; use {use} ({self.note})"
+
+
+def pairing_problem(loss: Any, activation: Any, n_outputs: int) -> Pairing | None:
+    """The reason ``loss`` cannot train an output layer of ``n_outputs`` units with
+    ``activation``, or None when the pair can learn.
+
+    A cross-entropy reads the output as probabilities: the binary one as independent
+    probabilities in (0, 1) (sigmoid units), the categorical one as a distribution over the
+    classes (a softmax row). ``loss.fuses_with`` names the output each loss expects. Refused:
+
+    - a softmax over one unit (its output is the constant 1), whatever the loss;
+    - a cross-entropy with an output that is not a probability (identity, ReLU, tanh, ...):
+      the loss can fall towards −∞ or 0 while accuracy stays at chance;
+    - categorical cross-entropy with sigmoid units: nothing makes the classes compete, so
+      every unit is pushed to 1.
+
+    Activations this table does not know (registered by a user) are let through.
+    """
+    loss = get(loss)
+    name = getattr(activation, "name", activation)
+    if name == "softmax" and n_outputs == 1:
+        return Pairing(SINGLE_SOFTMAX, "sigmoid", "binary_crossentropy",
+                       "one sigmoid unit for two classes, or a softmax with one unit per class "
+                       "and categorical_crossentropy")
+    if loss.fuses_with == "softmax":
+        if name == "sigmoid":
+            return Pairing(f"{loss.name} with sigmoid outputs pushes every unit towards 1 "
+                           "(independent sigmoids do not compete for one class), so every "
+                           "prediction ends near 1.0", "softmax", loss.name,
+                           "one unit per class; for multi-label targets use sigmoid units with "
+                           "binary_crossentropy")
+        if name in NON_PROBABILITY_OUTPUTS:
+            return Pairing(f"{loss.name} needs class probabilities, but {_a(name)} output "
+                           "gives values that are not (the loss falls while accuracy stays "
+                           "at chance)", "softmax", loss.name, "one unit per class")
+    if loss.fuses_with == "sigmoid" and name in NON_PROBABILITY_OUTPUTS:
+        return Pairing(f"{loss.name} needs probabilities in (0, 1), but {_a(name)} output "
+                       "gives values outside that range", "sigmoid", loss.name,
+                       "one unit per 0/1 label; for a numeric target keep the identity output "
+                       "and use mse")
+    return None
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1] in "aeiou" else f"a {name}"
+
+
+def check_pairing(loss: Any, activation: Any, n_outputs: int) -> None:
+    """Raise ``ValueError`` naming the right pairing when :func:`pairing_problem` finds one."""
+    problem = pairing_problem(loss, activation, n_outputs)
+    if problem is not None:
+        raise ValueError(problem.message())
+
+
+def pairing_hint(loss: Any, activation: Any) -> str | None:
+    """For a loss that reads probabilities and an output activation this module does not
+    know: the usual pairing, as a hint when training diverges (else None)."""
+    loss = get(loss)
+    name = getattr(activation, "name", activation)
+    if loss.fuses_with is None or name in PROBABILITY_OUTPUTS | NON_PROBABILITY_OUTPUTS:
+        return None
+    return (f"{loss.name} reads the outputs as probabilities, and the output activation "
+            f"{name!r} is not known to produce them; the usual pairing is a "
+            f"{loss.fuses_with} output with {loss.name}")

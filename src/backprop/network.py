@@ -83,8 +83,9 @@ class Sequential:
         self.optimizer = None
         self.loss = None
         self.history = None
+        #: raw rows → network inputs, or None (see backprop.preprocessing)
+        self.preprocessor = None
         # Filled by bp.load (and the command line) for models read from a file.
-        self.scaler = None
         self.classes_ = None
         self.training_config = None
 
@@ -125,6 +126,7 @@ class Sequential:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         saved = state.pop("_flat_optimizer_state", None)
+        state.setdefault("_preprocessor", None)
         self.__dict__.update(state)
         self.pack_parameters()
         if self.optimizer is not None:
@@ -322,17 +324,47 @@ class Sequential:
         return value, grads
 
     # -- user-facing inference ------------------------------------------------------------
-    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray:
-        """Network outputs for ``X``: shape (n_samples, n_outputs).
+    @property
+    def preprocessor(self) -> Any:
+        """What turns raw rows into the first layer's inputs (None: the rows are the
+        inputs). ``fit``, ``predict`` and ``evaluate`` apply it; see
+        :mod:`backprop.preprocessing` for the protocol."""
+        return self._preprocessor
 
-        Probabilities for a sigmoid or softmax output, raw values for identity.
+    @preprocessor.setter
+    def preprocessor(self, value: Any) -> None:
+        if value is not None:
+            needed = ("transform", "transform_target", "inverse_transform_target",
+                      "get_config", "get_arrays")
+            lacking = [name for name in needed if not callable(getattr(value, name, None))]
+            if lacking:
+                raise TypeError(f"a preprocessor needs the methods {', '.join(needed)}; "
+                                f"{type(value).__name__} lacks {', '.join(lacking)}")
+        self._preprocessor = value
+
+    def inputs(self, X: Any) -> np.ndarray:
+        """Raw rows ``X`` as the first layer reads them: through the preprocessor, then
+        validated and cast to the model's dtype, shape (n_samples, n_features)."""
+        if self._preprocessor is not None:
+            X = self._preprocessor.transform(X)
+        return check_X(X, self.n_features, self.dtype)
+
+    def predict(self, X: Any, batch_size: int | None = None) -> np.ndarray:
+        """Network outputs for raw rows ``X``: shape (n_samples, n_outputs).
+
+        Probabilities for a sigmoid or softmax output, raw values for identity. A model with
+        a preprocessor takes the rows as they come (a DataFrame's columns by name) and
+        returns regression outputs in the target's own units.
         """
-        X = check_X(X, self.n_features, self.dtype)
+        X = self.inputs(X)
         if batch_size is None or batch_size >= X.shape[0]:
-            return self.forward(X, training=False).copy()
-        return np.concatenate(
-            [self.forward(X[s : s + batch_size]) for s in range(0, X.shape[0], batch_size)]
-        )
+            out = self.forward(X, training=False).copy()
+        else:
+            out = np.concatenate(
+                [self.forward(X[s : s + batch_size]) for s in range(0, X.shape[0], batch_size)]
+            )
+        pre = self._preprocessor
+        return out if pre is None else pre.inverse_transform_target(out)
 
     def predict_classes(self, X: Any) -> np.ndarray:
         """Class indices: threshold 0.5 for one output (or multi-label), arg-max otherwise."""
@@ -345,10 +377,15 @@ class Sequential:
     def evaluate(self, X: Any, y: Any, loss: Any = None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on (X, y); accuracy only for 0/1 targets.
 
-        ``loss`` defaults to the loss of the last ``fit``.
+        ``loss`` defaults to the loss of the last ``fit`` (stored in the model file, so the
+        same after ``bp.load``). Like ``fit``, it reads raw rows through the preprocessor,
+        and measures the loss on the targets as the network was trained on them
+        (standardised, for a regressor with target scaling): the number ``fit`` logs.
         """
         loss = _losses.get(loss if loss is not None else (self.loss or "mse"))
-        X = check_X(X, self.n_features, self.dtype)
+        X = self.inputs(X)
+        if self._preprocessor is not None:
+            y = self._preprocessor.transform_target(y)
         T = loss.prepare_targets(y, self.n_outputs, self.dtype)
         check_same_rows(X, T)
         a = self.forward(X, training=False)

@@ -20,6 +20,7 @@ from . import losses as _losses
 from . import optimizers as _optimizers
 from ._fast.loop import LoopSettings, TrainingData, TrainingDiverged, _Loop
 from .callbacks import Callback, History, ProgressBar, check_callbacks
+from .preprocessing import ColumnNames, column_names_of
 from .validation import check_in_range, check_nonnegative, check_positive, check_same_rows, check_X
 
 __all__ = ["ResumePoint", "TrainingDiverged", "fit", "set_resumer", "split_indices"]
@@ -102,10 +103,17 @@ def fit(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features), or a DataFrame
+        Raw rows when the model has a preprocessor (``model.preprocessor``), which ``fit``
+        applies to X, y and ``validation_data`` as ``predict`` will. A DataFrame given to a
+        model without one leaves its column names with the model (see
+        :mod:`backprop.preprocessing`).
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets; class labels for the cross-entropies (0/1, integers or one-hot).
     loss : str or Loss, default "mse"
+        Checked against the output layer first: an impossible pair (cross-entropy with an
+        identity output, categorical cross-entropy with sigmoid units, a softmax over one
+        unit) raises ``ValueError`` naming the right pairing.
     optimizer : str or Optimizer, default "sgd"
         A name uses that optimiser's default settings; pass an instance to set ``lr`` etc.
         The same instance passed again continues with its moments.
@@ -149,6 +157,9 @@ def fit(
         When the loss or the weights stop being finite.
     """
     loss_fn = _losses.get(loss)
+    # An impossible pair (cross-entropy on an identity output, ...) trains to a small loss at
+    # chance accuracy without a word: refuse it before any epoch, naming the right pairing.
+    _losses.check_pairing(loss_fn, model.output_activation, model.n_outputs)
     opt = _optimizers.get(optimizer)
     epochs, batch_size, l2 = _check_options(epochs, batch_size, l2, shuffle, initial_epoch)
     data, classification = _training_data(model, X, y, loss_fn, sample_weight,
@@ -185,6 +196,11 @@ def fit(
     model.history = history
     try:
         _train(loop, all_callbacks, user_callbacks, resumed, initial_epoch, epochs, history)
+    except TrainingDiverged as exc:
+        hint = _losses.pairing_hint(loss_fn, model.output_activation)
+        if hint is not None:
+            exc.args = (f"{exc.args[0]} The likely cause, though, is the output layer: {hint}.",)
+        raise
     finally:
         # Needed only while training: the callbacks kept afterwards (the model's History)
         # must not hold the others, or the resumed optimiser, alive.
@@ -236,6 +252,7 @@ def _check_options(epochs: Any, batch_size: Any, l2: Any, shuffle: Any,
 def _training_data(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, sample_weight: Any,
                    validation_data: Any, validation_split: Any) -> tuple[TrainingData, bool]:
     """The validated arrays, validation rows split off; and whether y holds 0/1 targets."""
+    X, y, validation_data = _preprocessed(model, X, y, validation_data)
     X = check_X(X, model.n_features, model.dtype)
     T = loss_fn.prepare_targets(y, model.n_outputs, model.dtype)
     check_same_rows(X, T)
@@ -266,6 +283,25 @@ def _training_data(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, sample_wei
             raise ValueError("validation X and y have different numbers of rows: "
                              f"{X_val.shape[0]} and {T_val.shape[0]}")
     return TrainingData(X, T, sw, X_val, T_val), classification
+
+
+def _preprocessed(model: Any, X: Any, y: Any, validation_data: Any) -> tuple[Any, Any, Any]:
+    """Raw rows and targets through the model's preprocessor (the one ``predict`` applies).
+
+    A DataFrame with string column names given to a model without a preprocessor gives it
+    one that remembers the names (``ColumnNames``), so later frames are matched by name.
+    """
+    pre = model.preprocessor
+    if pre is None:
+        names = column_names_of(X)
+        if names is None:
+            return X, y, validation_data
+        model.preprocessor = pre = ColumnNames(names)
+    X, y = pre.transform(X), pre.transform_target(y)
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+        validation_data = (pre.transform(validation_data[0]),
+                           pre.transform_target(validation_data[1]))
+    return X, y, validation_data
 
 
 def _check_sample_weight(sample_weight: Any, n: int, dtype: Any) -> np.ndarray:

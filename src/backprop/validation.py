@@ -107,7 +107,7 @@ def check_X(X: Any, n_features: int | None = None, dtype: np.dtype | None = None
     if arr.ndim != 2:
         raise ValueError(
             f"X must be 2-D of shape (n_samples, n_features); got an array of shape {arr.shape}"
-            + (" (reshape a single feature with X.reshape(-1, 1))" if arr.ndim == 1 else "")
+            + (_one_dimensional_hint(arr.shape[0], n_features) if arr.ndim == 1 else "")
         )
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(
@@ -116,6 +116,19 @@ def check_X(X: Any, n_features: int | None = None, dtype: np.dtype | None = None
     if dtype is not None:
         arr = np.ascontiguousarray(arr, dtype=dtype)
     return arr
+
+
+def _one_dimensional_hint(length: int, n_features: int | None) -> str:
+    """Which reshape a 1-D X needs: one sample (1, -1) or one feature (-1, 1)."""
+    if n_features == 1:
+        return " (one feature: pass X.reshape(-1, 1))"
+    if n_features is not None and length == n_features:
+        return f" (one sample of {n_features} features: pass X.reshape(1, -1))"
+    if n_features is not None and length % n_features == 0:
+        return f" (rows of {n_features} features: X.reshape(-1, {n_features}))"
+    if n_features is not None:
+        return f" (the model expects rows of {n_features} features)"
+    return " (one sample: X.reshape(1, -1); one feature per sample: X.reshape(-1, 1))"
 
 
 def check_same_rows(X: np.ndarray, y: np.ndarray) -> None:

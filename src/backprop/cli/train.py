@@ -30,6 +30,9 @@ def train(args: Any) -> int:
     n_targets = 1 if ds.y.ndim == 1 else ds.y.shape[1]
     n_outputs, output_activation, loss = data.task_settings(
         task, ds.n_classes, n_targets, args.output_activation, args.loss)
+    pairing = bp.losses.pairing_problem(loss, output_activation, n_outputs)
+    if pairing is not None:
+        raise ValueError(pairing.message("cli"))
     if args.early_stopping and not args.val_size:
         raise ValueError("--early-stopping watches the validation loss: give --val-size > 0")
     part = datasets.split(ds.X, ds.y, test_size=args.test_size, val_size=args.val_size,

@@ -12,8 +12,16 @@ from typing import Any
 import numpy as np
 
 from ..validation import as_rng, check_positive
-from .csv_files import json_label, numeric_column, read_csv, try_float
+from .columns import (
+    BOOLEAN,
+    CATEGORICAL,
+    as_booleans,
+    column_kind,
+    gap_summary,
+    missing_values_error,
+)
 from .prep import Scaler, Split, sklearn_module, sklearn_seed, split
+from .tables import is_table_path, read_table
 
 __all__ = ["NAMES", "Dataset", "Scaler", "Split", "load", "split", "from_csv", "xor", "moons",
            "circles", "spiral", "gaussian", "classification", "iris", "wine", "breast_cancer",
@@ -238,7 +246,14 @@ def diabetes() -> Dataset:
 # -- CSV files ------------------------------------------------------------------------------
 def from_csv(path: str | Path, target: str, task: str | None = None,
              max_classes: int = 20) -> Dataset:
-    """Load a CSV file with a header row; ``target`` names the column to predict.
+    """Load a delimiter-separated file of numeric features; ``target`` names the column to
+    predict.
+
+    The file is read by :func:`read_table` (sniffed delimiter, ``NA``/empty cells as
+    missing, ID-like columns left out with a warning); boolean columns become 0/1. Text
+    features and missing values need a :class:`Preprocessor` (one-hot encoding,
+    imputation), which this function does not apply: use :func:`read_table` and a
+    ``Preprocessor`` attached to the model, or ``backprop train``.
 
     Parameters
     ----------
@@ -261,47 +276,34 @@ def from_csv(path: str | Path, target: str, task: str | None = None,
     FileNotFoundError
         The file does not exist.
     ValueError
-        Unknown target column (the message lists the columns), a non-numeric feature
-        column, a missing value, a ragged row, or an empty file.
+        Unknown target column (the message lists the columns), a text feature column,
+        missing values (every column holding them is named), a ragged row, or an empty file.
     """
-    if task not in (None, "binary", "multiclass", "classification", "regression"):
-        raise ValueError("task must be None, 'binary', 'multiclass', 'classification' or "
-                         f"'regression'; got task={task!r}")
-    path = Path(path)
-    header, columns, lines = read_csv(path)
-    if target not in header:
-        raise ValueError(f"unknown target column {target!r} in {path}; "
-                         f"columns: {', '.join(header)}")
-    features = [name for name in header if name != target]
-    if not features:
-        raise ValueError(f"{path} has no feature columns besides the target {target!r}")
-    X = np.column_stack([numeric_column(path, name, columns[name], lines) for name in features])
-    raw = columns[target]
-    values = try_float(raw)
-    if values is not None and not np.all(np.isfinite(values)):
-        bad = [lines[i] for i in np.flatnonzero(~np.isfinite(values))[:10]]
-        raise ValueError(f"target column {target!r} in {path} has non-finite values on "
-                         f"lines {bad}")
-    if task is None:
-        few = values is not None and np.all(values == np.round(values)) \
-            and np.unique(values).size <= max_classes
-        task = "classification" if values is None or few else "regression"
-    if task == "regression":
-        if values is None:
-            raise ValueError(f"target column {target!r} is not numeric, so it cannot be a "
-                             f"regression target (first value {raw[0]!r})")
-        return Dataset(X, values, path.stem, "regression", features)
-    labels: Any = raw if values is None else values
-    uniques, y = np.unique(labels, return_inverse=True)
-    if uniques.size < 2:
-        raise ValueError(f"target column {target!r} holds a single class ({uniques[0]!r}); "
-                         "classification needs at least two")
-    classes = [json_label(v) for v in uniques]
-    ds = _classification(path.stem, X, y, classes, features)
-    if task == "binary" and ds.task != "binary":
-        raise ValueError(f"task='binary' but target column {target!r} has {len(classes)} "
-                         "classes")
-    return ds
+    table = read_table(path, target, task=task, max_classes=max_classes)
+    columns = []
+    for name in table.feature_names:
+        values = table.X[name]
+        kind = column_kind(values)
+        if kind == CATEGORICAL:
+            row = int(np.flatnonzero(values.notna().to_numpy())[0])
+            raise ValueError(
+                f"feature column {name!r} in {path} is not numeric (line {table.lines[row]}: "
+                f"{values.iloc[row]!r}); one-hot encode it with a datasets.Preprocessor "
+                "(read_table, then model.preprocessor), as backprop train does")
+        columns.append(as_booleans(values, name) if kind == BOOLEAN
+                       else values.to_numpy(dtype=np.float64))
+    X = np.column_stack(columns)
+    gaps = np.isnan(X)
+    if gaps.any():
+        found = gap_summary(gaps, table.feature_names, table.lines)
+        raise missing_values_error(found, f" in {Path(path).name}")
+    if np.isinf(X).any():
+        row, col = np.argwhere(np.isinf(X))[0]
+        raise ValueError(f"feature column {table.feature_names[col]!r} in {path} has the "
+                         f"non-finite value {float(X[row, col])!r} on line {table.lines[row]}")
+    if table.task == "regression":
+        return Dataset(X, table.y, table.name, "regression", table.feature_names)
+    return _classification(table.name, X, table.y, table.classes, table.feature_names)
 
 
 # -- one entry point ------------------------------------------------------------------------
@@ -318,7 +320,8 @@ def load(name: str | Path, target: str | None = None, **kwargs: Any) -> Dataset:
     Parameters
     ----------
     name : str or Path
-        One of :data:`NAMES`, or a path ending in ``.csv``.
+        One of :data:`NAMES`, or a path to a table (``.csv``, ``.tsv``, ``.tab``, ``.txt``
+        or any existing file; the delimiter is sniffed).
     target : str, optional
         The target column of a CSV file (required for CSV, refused otherwise).
     **kwargs
@@ -334,7 +337,7 @@ def load(name: str | Path, target: str | None = None, **kwargs: Any) -> Dataset:
     """
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     text = str(name)
-    if isinstance(name, Path) or text.lower().endswith(".csv"):
+    if is_table_path(name):
         if target is None:
             raise ValueError(f"loading {text} needs target=<column name> (the column to "
                              "predict)")
@@ -344,7 +347,7 @@ def load(name: str | Path, target: str | None = None, **kwargs: Any) -> Dataset:
     key = name.strip().lower().replace("-", "_")
     if key not in _LOADERS:
         raise ValueError(f"unknown data set {name!r}; choose one of: {', '.join(NAMES)}, "
-                         "or a path to a .csv file")
+                         "or a path to a .csv or .tsv file")
     if target is not None:
         raise ValueError(f"target= applies to CSV files only; data set {key!r} has its own "
                          f"target (got target={target!r})")

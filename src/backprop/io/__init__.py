@@ -1,7 +1,8 @@
 """Safe model files, checkpoints and export.
 
-- :func:`save` / :func:`load`: one safetensors file with the weights and, as JSON metadata,
-  the architecture, training config, class labels, fitted scaler, library version and format
+- :func:`save` / :func:`load`: one safetensors file with the weights, the preprocessor's
+  numbers and, as JSON metadata, the architecture, the preprocessor (column names, kinds,
+  categories), the training loss and config, class labels, library version and format
   version. Never pickle: loading a file runs no code from it, and every damaged or hostile
   file raises :class:`ModelFileError` naming the file and the problem. Writes are atomic.
 - :class:`ModelCheckpoint` and ``fit(..., resume_from=path)``: exact resumption.
@@ -19,16 +20,24 @@ from pathlib import Path
 from typing import Any
 
 from .checkpoint import ModelCheckpoint, restore_checkpoint, resume
-from .export import ONNX_OPSET, export_onnx, export_torch, from_torch, to_torch
+from .export import ONNX_OPSET, export_onnx, export_torch, from_torch, onnx_inputs, to_torch
 from .format import ModelFileError, atomic_write, encode_safetensors, read_safetensors
-from .model_file import FORMAT_VERSION, check_format, decode_model, model_metadata, model_tensors
+from .model_file import (
+    FORMAT_VERSION,
+    check_format,
+    decode_model,
+    model_metadata,
+    model_tensors,
+    preprocessor_of,
+    preprocessor_tensors,
+)
 
 #: the file inside a model directory (what the command line's ``--model DIR`` reads)
 MODEL_FILENAME = "model.safetensors"
 
 __all__ = [
     "save", "load", "ModelFileError", "ModelCheckpoint", "restore_checkpoint", "resume",
-    "export_onnx", "export_torch", "to_torch", "from_torch",
+    "export_onnx", "export_torch", "to_torch", "from_torch", "onnx_inputs",
     "FORMAT_VERSION", "MODEL_FILENAME", "ONNX_OPSET",
 ]
 
@@ -50,8 +59,9 @@ def save(model: Any, path: str | os.PathLike, *, scaler: Any = None, classes: An
     path : str or Path
         The file; an existing directory gets ``model.safetensors`` inside it.
     scaler : backprop.datasets.Scaler, optional
-        The fitted input scaler, restored by :func:`load` as ``model.scaler``.
-        Defaults to ``model.scaler`` when the model has one (a loaded model keeps it).
+        A fitted input scaler for a model without a preprocessor: it is stored as the
+        model's preprocessor, so the loaded model's ``predict`` takes unscaled rows.
+        (``model.preprocessor`` itself, when set, is always stored.)
     classes : list, optional
         Original class labels (``model.classes_`` by default).
     training_config : dict, optional
@@ -80,14 +90,16 @@ def save(model: Any, path: str | os.PathLike, *, scaler: Any = None, classes: An
     if not target.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {os.fspath(target)!r}: the directory "
                                 f"{os.fspath(target.parent)!r} does not exist")
+    pre = preprocessor_of(model, scaler)
     meta = model_metadata(
         model,
-        scaler=scaler if scaler is not None else getattr(model, "scaler", None),
+        preprocessor=pre,
         classes=classes if classes is not None else getattr(model, "classes_", None),
         training_config=training_config if training_config is not None
         else getattr(model, "training_config", None),
     )
-    return atomic_write(target, encode_safetensors(model_tensors(model), meta))
+    tensors = {**model_tensors(model), **preprocessor_tensors(pre)}
+    return atomic_write(target, encode_safetensors(tensors, meta))
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -101,9 +113,10 @@ def load(path: str | os.PathLike) -> Any:
     Returns
     -------
     Sequential or MLP
-        Rebuilt from its config with the saved weights, plus the attributes ``scaler``
-        (``backprop.datasets.Scaler`` or None), ``classes_`` (list or None) and
-        ``training_config`` (dict or None).
+        Rebuilt from its config with the saved weights, its ``preprocessor`` (so that
+        ``predict`` takes raw rows as before saving), its training ``loss`` (what
+        ``evaluate`` measures), ``classes_`` (list or None) and ``training_config`` (dict or
+        None).
 
     Raises
     ------

@@ -44,6 +44,7 @@ from .model_file import (
     decode_model,
     model_metadata,
     model_tensors,
+    preprocessor_tensors,
 )
 
 #: NumPy bit generators whose state a checkpoint may restore
@@ -68,7 +69,8 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
     opt = model.optimizer
     if opt is None:
         raise ValueError("the model has no optimizer yet; a checkpoint is taken during fit")
-    tensors = model_tensors(model)
+    tensors = {**model_tensors(model),
+               **preprocessor_tensors(getattr(model, "preprocessor", None))}
     scalars = {}
     for key, value in opt.state_arrays(model.flat_param).items():
         if isinstance(value, np.ndarray):
@@ -88,7 +90,7 @@ def checkpoint_bytes(model: Any, epoch: int, monitor: str | None = None,
                 numbers[key] = _jsonable(value)
         saved_callbacks.append({"index": index, "class": type(cb).__name__, "state": numbers})
     meta = model_metadata(model, kind="checkpoint",
-                          scaler=getattr(model, "scaler", None),
+                          preprocessor=getattr(model, "preprocessor", None),
                           classes=getattr(model, "classes_", None),
                           training_config=getattr(model, "training_config", None))
     meta["checkpoint"] = dump_json({
@@ -325,7 +327,7 @@ def resume(model: Any, path: str | os.PathLike, opt: Any = None) -> ResumePoint:
     target.lr = fresh.lr
     target.iterations = info["iterations"]
     _set_rng(model, bit_generator)
-    for attr in ("scaler", "classes_", "training_config"):
+    for attr in ("preprocessor", "classes_", "training_config"):
         if getattr(model, attr, None) is None:
             setattr(model, attr, getattr(saved, attr))
     return ResumePoint(target, info["epoch"], callback_states, info.get("monitor"),

@@ -37,6 +37,16 @@ from typing import Any
 import numpy as np
 
 from ..layers import Dense, Dropout
+from .export_preprocessing import (
+    ML_DOMAIN,
+    ML_OPSET,
+    onnx_inputs,  # noqa: F401  (public through backprop.io)
+    onnx_inputs_doc,
+    onnx_preprocessing,
+    onnx_target,
+    tabular,
+    torch_pipeline,
+)
 from .format import atomic_write
 
 ONNX_OPSET = 17
@@ -68,9 +78,13 @@ class _Graph:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._count = 0
+        #: names chosen elsewhere (graph inputs named after table columns)
+        self.taken: set[str] = set()
 
     def name(self, stem: str) -> str:
         self._count += 1
+        while f"{stem}_{self._count}" in self.taken:
+            self._count += 1
         return f"{stem}_{self._count}"
 
     def const(self, value: Any, stem: str = "c") -> str:
@@ -135,13 +149,19 @@ def _onnx_scaling(g: _Graph, x: str, scaler: Any, n_features: int) -> str:
 
 
 def onnx_model(model: Any, scaler: Any = None) -> Any:
-    """The model as an ``onnx.ModelProto``: input ``X`` (n, d) float32, output ``Y``."""
+    """The model as an ``onnx.ModelProto``: input ``X`` (n, d) float32 (or the preprocessor's
+    inputs, see :mod:`.export_preprocessing`), output ``Y``."""
     _check_model(model)
     onnx = _import("onnx", "'backprop[onnx]'")
     from onnx import TensorProto, helper, numpy_helper
 
     g = _Graph(helper, numpy_helper)
-    x = "X" if scaler is None else _onnx_scaling(g, "X", scaler, model.n_features)
+    pre = tabular(model) if scaler is None else None
+    inputs = [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", model.n_features])]
+    if pre is not None:
+        x, inputs = onnx_preprocessing(g, pre)
+    else:
+        x = "X" if scaler is None else _onnx_scaling(g, "X", scaler, model.n_features)
     for k, layer in enumerate(model.dense_layers, start=1):
         act = layer.activation
         build = _ONNX_ACTIVATIONS.get(act.name)
@@ -151,21 +171,27 @@ def onnx_model(model: Any, scaler: Any = None) -> Any:
         if layer.b is not None:
             x = g.op("Add", [x, g.const(layer.b.value, f"dense_{k}.b")], f"dense_{k}.z")
         x = build(g, x, act)
+    if pre is not None:
+        x = onnx_target(g, x, pre)
     g.nodes.append(helper.make_node("Identity", [x], ["Y"]))
     graph = helper.make_graph(
-        g.nodes, "backprop_mlp",
-        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", model.n_features])],
+        g.nodes, "backprop_mlp", inputs,
         [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", model.n_outputs])],
         initializer=g.initializers,
     )
     opsets = [helper.make_opsetid("", ONNX_OPSET)]
+    if pre is not None:
+        opsets.append(helper.make_opsetid(ML_DOMAIN, ML_OPSET))
     proto = helper.make_model(graph, opset_imports=opsets, producer_name="backprop",
                               ir_version=helper.find_min_ir_version_for(opsets))
     from .. import __version__
     from .format import dump_json
 
-    helper.set_model_props(proto, {"backprop_version": __version__,
-                                   "model_config": dump_json(model.get_config(), "config")})
+    props = {"backprop_version": __version__,
+             "model_config": dump_json(model.get_config(), "config")}
+    if pre is not None:
+        props["inputs"] = onnx_inputs_doc(pre)
+    helper.set_model_props(proto, props)
     onnx.checker.check_model(proto)
     return proto
 
@@ -173,16 +199,20 @@ def onnx_model(model: Any, scaler: Any = None) -> Any:
 def export_onnx(model: Any, path: str | os.PathLike, *, scaler: Any = None) -> Path:
     """Write ``model`` as an ONNX file (float32) that onnxruntime runs.
 
-    The graph takes ``X`` of shape (batch, n_features) and returns ``Y`` of shape
-    (batch, n_outputs), equal to ``model.predict(X)`` within 1e-5. Written atomically.
+    The graph returns ``Y`` of shape (batch, n_outputs), equal to ``model.predict`` on the
+    same rows within 1e-5 (relative). It takes ``X`` of shape (batch, n_features), or, for a
+    model carrying a ``datasets.Preprocessor``, the raw columns: ``X`` with the numeric and
+    boolean ones and one string input per categorical column, imputed, scaled and one-hot
+    encoded inside the graph (``ai.onnx.ml`` operators), with target scaling undone at the
+    end. :func:`onnx_inputs` builds that feed from a DataFrame. Written atomically.
 
     Parameters
     ----------
     model : Sequential or MLP
     path : str or Path
     scaler : backprop.datasets.Scaler, optional
-        Build the input scaling into the graph (pass ``model.scaler`` for a loaded model):
-        the file then takes raw features, ``Y = model.predict(scaler.transform(X))``.
+        For a model without a preprocessor: build this input scaling into the graph, which
+        then takes unscaled features, ``Y = model.predict(scaler.transform(X))``.
 
     Examples
     --------
@@ -347,9 +377,14 @@ def from_torch(sequential: Any, dtype: Any = None) -> Any:
 
 def export_torch(model: Any, path: str | os.PathLike) -> Path:
     """Write ``to_torch(model)`` as a TorchScript file, loadable with ``torch.jit.load`` (also
-    from C++ through libtorch) without backprop installed. Written atomically."""
+    from C++ through libtorch) without backprop installed. Written atomically.
+
+    A model carrying a ``datasets.Preprocessor`` is written with it: the module's
+    ``forward(X)`` takes the numeric and boolean columns (NaN where missing), and with
+    categorical columns ``forward(X, categories)`` takes their values too (one list of str
+    per column), as :func:`.export_preprocessing.torch_pipeline` describes."""
     torch = _torch()
-    module = to_torch(model)
+    module = torch_pipeline(model, to_torch(model))
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # TorchScript is deprecated in favour of torch.export but remains the format that

@@ -1,19 +1,27 @@
 """A model as safetensors tensors and metadata, and back, trusting nothing on the way in.
 
 Tensors are named after ``model.parameters()``: ``dense_1.W`` (n_in, n_out), ``dense_1.b``
-(n_out,), ... in the model's dtype. The metadata (str → str, JSON inside) holds
+(n_out,), ... in the model's dtype; the preprocessor's numbers are float64 tensors
+``preprocessor.<key>`` (``offset``, ``scale``, ``fill``, ``target_offset``,
+``target_scale``). The metadata (str → str, JSON inside) holds
 
-==================  ===========================================================
-``format``          ``"backprop"``
-``format_version``  ``"1"`` (a file from a newer version is refused, by name)
-``kind``            ``"model"`` or ``"checkpoint"``
-``backprop_version`` library version that wrote the file
-``model_config``    ``model.get_config()``
-``training_config`` JSON object or ``null``
-``classes``         JSON list of labels or ``null``
-``scaler``          ``Scaler.get_config()`` or ``null``
-``checkpoint``      (checkpoints only) epoch, optimiser, random state, best value
-==================  ===========================================================
+=====================  ========================================================
+``format``             ``"backprop"``
+``format_version``     ``"2"`` (a file from a newer version is refused, by name)
+``kind``               ``"model"`` or ``"checkpoint"``
+``backprop_version``   library version that wrote the file
+``model_config``       ``model.get_config()``
+``training_config``    JSON object or ``null``
+``classes``            JSON list of labels or ``null``
+``preprocessor``       ``model.preprocessor.get_config()`` or ``null``
+``loss``               the training loss's ``get_config()`` or ``null`` (``evaluate``
+                       uses it)
+``checkpoint``         (checkpoints only) epoch, optimiser, random state, best value
+=====================  ========================================================
+
+Version 1 files had a ``scaler`` entry (``Scaler.get_config()``) instead of the
+preprocessor; they load with that scaler as the model's preprocessor. Version 2 exists so
+that an older backprop refuses a model whose preprocessing it would silently skip.
 
 On load the architecture config is checked against the tensors (names, shapes, dtype)
 *before* anything is built, so a config declaring a billion units never allocates them.
@@ -28,11 +36,12 @@ import numpy as np
 from .format import DTYPE_CODES, ModelFileError, dump_json, parse_json
 
 FORMAT = "backprop"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: a sanity bound on layers (far above any real MLP) so a config cannot make us build millions
 MAX_LAYERS = 10_000
 OPTIMIZER_PREFIX = "optimizer."
 CALLBACK_PREFIX = "callback."
+PREPROCESSOR_PREFIX = "preprocessor."
 
 
 def library_version() -> str:
@@ -52,26 +61,36 @@ def model_tensors(model: Any) -> dict[str, np.ndarray]:
     return tensors
 
 
-def _scaler_config(scaler: Any, n_features: int) -> dict[str, Any] | None:
+def preprocessor_of(model: Any, scaler: Any = None) -> Any:
+    """The preprocessor to store: the model's own, or one made from a ``scaler`` given to
+    ``save`` (so that ``predict`` applies it after ``load``)."""
+    pre = getattr(model, "preprocessor", None)
     if scaler is None:
-        return None
-    if isinstance(scaler, dict):
-        config = scaler
-    elif callable(getattr(scaler, "get_config", None)):
-        config = scaler.get_config()
-    else:
-        raise TypeError(f"scaler must be a backprop.datasets.Scaler (or its get_config() dict); "
-                        f"got {type(scaler).__name__}")
-    from ..datasets import Scaler
+        return pre
+    if pre is not None:
+        raise ValueError("the model already carries a preprocessor (model.preprocessor); "
+                         "do not pass scaler= as well")
+    if not (isinstance(scaler, dict) or callable(getattr(scaler, "get_config", None))):
+        raise TypeError(f"scaler must be a backprop.datasets.Scaler (or its get_config() "
+                        f"dict); got {type(scaler).__name__}")
+    from ..datasets import Preprocessor
 
-    try:  # a file we write must be a file we can read back
-        fitted_width = Scaler.from_config(config).n_features
+    try:
+        pre = Preprocessor.from_scaler(scaler)
     except (TypeError, ValueError, KeyError) as exc:
         raise ValueError(f"the scaler config cannot be restored: {exc}") from None
-    if fitted_width is not None and fitted_width != n_features:
-        raise ValueError(f"the scaler was fitted on {fitted_width} features but the model takes "
-                         f"{n_features}")
-    return config
+    if pre.n_features_out != model.n_features:
+        raise ValueError(f"the scaler was fitted on {pre.n_features_out} features but the model "
+                         f"takes {model.n_features}")
+    return pre
+
+
+def preprocessor_tensors(pre: Any) -> dict[str, np.ndarray]:
+    """The preprocessor's arrays as float64 tensors named ``preprocessor.<key>``."""
+    if pre is None:
+        return {}
+    return {PREPROCESSOR_PREFIX + key: np.ascontiguousarray(value, dtype=np.float64)
+            for key, value in pre.get_arrays().items()}
 
 
 def _classes_list(classes: Any) -> list[Any] | None:
@@ -90,8 +109,8 @@ def _classes_list(classes: Any) -> list[Any] | None:
     return values
 
 
-def model_metadata(model: Any, *, kind: str = "model", scaler: Any = None, classes: Any = None,
-                   training_config: Any = None) -> dict[str, str]:
+def model_metadata(model: Any, *, kind: str = "model", preprocessor: Any = None,
+                   classes: Any = None, training_config: Any = None) -> dict[str, str]:
     """The metadata strings of a model file (the caller adds the checkpoint entry)."""
     if training_config is not None and not isinstance(training_config, dict):
         raise TypeError(f"training_config must be a dict; got {type(training_config).__name__}")
@@ -103,8 +122,14 @@ def model_metadata(model: Any, *, kind: str = "model", scaler: Any = None, class
         "model_config": dump_json(model.get_config(), "the model config"),
         "training_config": dump_json(training_config, "training_config"),
         "classes": dump_json(_classes_list(classes), "classes"),
-        "scaler": dump_json(_scaler_config(scaler, model.n_features), "the scaler config"),
+        "preprocessor": dump_json(None if preprocessor is None else preprocessor.get_config(),
+                                  "the preprocessor config"),
+        "loss": dump_json(_loss_config(getattr(model, "loss", None)), "the loss config"),
     }
+
+
+def _loss_config(loss: Any) -> dict[str, Any] | None:
+    return None if loss is None else loss.get_config()
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -195,8 +220,9 @@ def decode_model(tensors: dict[str, np.ndarray], meta: dict[str, str], path: Any
     dtype = np.dtype(dtype_name)
     shapes = expected_shapes(config, path)
     params = {n: t for n, t in tensors.items()
-              if not n.startswith((OPTIMIZER_PREFIX, CALLBACK_PREFIX))}
-    extra = sorted(set(tensors) - set(params)) if kind == "model" else []
+              if not n.startswith((OPTIMIZER_PREFIX, CALLBACK_PREFIX, PREPROCESSOR_PREFIX))}
+    extra = sorted(n for n in tensors if n.startswith((OPTIMIZER_PREFIX, CALLBACK_PREFIX))
+                   ) if kind == "model" else []
     missing, unexpected = sorted(set(shapes) - set(params)), sorted(set(params) - set(shapes))
     if missing or unexpected or extra:
         raise ModelFileError(path, "the tensors do not match the architecture config: "
@@ -226,8 +252,24 @@ def decode_model(tensors: dict[str, np.ndarray], meta: dict[str, str], path: Any
         raise ModelFileError(path, "the config builds fewer parameters than the file holds")
     model.training_config = _json_entry(meta, "training_config", path, (dict, type(None)))
     model.classes_ = _decode_classes(meta, path)
-    model.scaler = _decode_scaler(meta, path, model.n_features)
+    model.preprocessor = _decode_preprocessor(meta, tensors, path, model.n_features)
+    model.loss = _decode_loss(meta, path)
     return model
+
+
+def _decode_loss(meta: dict[str, str], path: Any) -> Any:
+    """The training loss (absent from files written before it was stored: None)."""
+    if "loss" not in meta:
+        return None
+    config = _json_entry(meta, "loss", path, (dict, type(None)))
+    if config is None:
+        return None
+    from .. import losses
+
+    try:
+        return losses.get(config)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(path, f"the loss config is invalid: {exc}") from None
 
 
 def _decode_classes(meta: dict[str, str], path: Any) -> list[Any] | None:
@@ -237,7 +279,47 @@ def _decode_classes(meta: dict[str, str], path: Any) -> list[Any] | None:
     return classes
 
 
+def _decode_preprocessor(meta: dict[str, str], tensors: dict[str, np.ndarray], path: Any,
+                         n_features: int) -> Any:
+    arrays = {name[len(PREPROCESSOR_PREFIX):]: t for name, t in tensors.items()
+              if name.startswith(PREPROCESSOR_PREFIX)}
+    if "preprocessor" not in meta and "scaler" in meta:
+        pre = _decode_scaler(meta, path, n_features)  # a version 1 file
+    else:
+        config = _json_entry(meta, "preprocessor", path, (dict, type(None)))
+        pre = None if config is None else _build_preprocessor(config, arrays, path)
+    if pre is None and arrays:
+        raise ModelFileError(path, f"the file holds preprocessor tensors {sorted(arrays)[:5]} "
+                                   "but no preprocessor config")
+    width = getattr(pre, "n_features_out", n_features)
+    if width != n_features:
+        raise ModelFileError(path, f"the preprocessor gives {width} inputs but the model takes "
+                                   f"{n_features}")
+    return pre
+
+
+def _build_preprocessor(config: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> Any:
+    """A fixed class per ``kind``: nothing in the file chooses what code runs."""
+    kind = config.get("kind")
+    try:
+        if kind == "columns":
+            from ..preprocessing import ColumnNames
+
+            return ColumnNames.from_config(config, arrays)
+        if kind == "tabular":
+            from ..datasets import Preprocessor
+
+            return Preprocessor.from_config(config, arrays)
+    except ImportError:
+        raise
+    except Exception as exc:  # any failure to rebuild means a bad config
+        raise ModelFileError(path, f"the preprocessor cannot be rebuilt: {exc}") from None
+    raise ModelFileError(path, f"unknown preprocessor kind {kind!r:.40}; expected 'columns' "
+                               "or 'tabular'")
+
+
 def _decode_scaler(meta: dict[str, str], path: Any, n_features: int) -> Any:
+    """A version 1 file's ``scaler`` entry, as the preprocessor that applies it."""
     config = _json_entry(meta, "scaler", path, (dict, type(None)))
     if config is None:
         return None
@@ -251,9 +333,11 @@ def _decode_scaler(meta: dict[str, str], path: Any, n_features: int) -> Any:
         if values is not None and (not isinstance(values, list) or len(values) != n_features):
             raise ModelFileError(path, f"scaler {key!r} must be a list of {n_features} numbers")
     try:
-        from ..datasets import Scaler
+        from ..datasets import Preprocessor, Scaler
 
-        return Scaler.from_config(config)
+        if not Scaler.from_config(config).fitted:
+            return None
+        return Preprocessor.from_scaler(config)
     except ImportError:
         raise
     except Exception as exc:  # any failure means a bad scaler config

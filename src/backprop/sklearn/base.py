@@ -19,6 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ..losses import check_pairing
 from ..mlp import MLP
 from .params import STOCHASTIC_SOLVERS, Settings, resolve
 from .training import (
@@ -121,7 +122,8 @@ class BaseMLP(BaseEstimator):
         return w
 
     def _initialize(self, settings: Settings, n_features: int, n_outputs: int, dtype, rng):
-        output_activation, out_name, _ = self._output(settings, n_outputs)
+        output_activation, out_name, loss = self._output(settings, n_outputs)
+        check_pairing(loss, output_activation, n_outputs)
         self.model_ = MLP(
             [n_features, *settings.hidden, n_outputs],
             activation=settings.activation,
