@@ -17,7 +17,7 @@ from .mlp import MLP
 from .network import Sequential
 from .optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from .schedules import CosineDecay, ExponentialDecay, ReduceLROnPlateau, StepDecay
-from .training import TrainingDiverged, fit
+from .training import PoorFitWarning, TrainingDiverged, fit
 from .training import set_resumer as _set_resumer
 
 __version__ = "0.1.0"
@@ -49,7 +49,7 @@ __all__ = [
     "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Optimizer",
     "StepDecay", "ExponentialDecay", "CosineDecay", "ReduceLROnPlateau",
     "Callback", "EarlyStopping", "History", "ProgressBar",
-    "TrainingDiverged", "fit", "gradcheck", "GradcheckResult",
+    "TrainingDiverged", "PoorFitWarning", "fit", "gradcheck", "GradcheckResult",
     "diagnose", "Doctor", "Diagnosis", "Finding", "explain_step", "StepExplanation",
     "activations", "initializers", "losses", "optimizers",
     "save", "load", "export_onnx", "to_torch", "from_torch", "ModelCheckpoint",

@@ -9,6 +9,7 @@ step, so the loop calls them only for callbacks that override them. ``History``,
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -220,39 +221,107 @@ class EarlyStopping(MonitorCallback):
 
 
 class ProgressBar(Callback):
-    """A rich progress bar over epochs showing the latest loss and metrics."""
+    """One live line per run: ``epoch k/n``, a bar, elapsed and remaining time, the loss,
+    then the other logged numbers while they fit.
 
-    def __init__(self, description: str = "training") -> None:
+    On a narrow terminal the extras drop out first (the description, then the other
+    metrics, last first), then the bar shrinks and goes; the epoch count, the elapsed and
+    remaining times (m:ss) and the loss always stay.
+
+    Parameters
+    ----------
+    description : str, default "training"
+        Shown first when the line has room for it.
+    console : rich.console.Console, optional
+        Where to draw (a fixed-width console in tests); the terminal by default.
+    """
+
+    #: logged numbers shown after the loss, most important first
+    EXTRAS = ("val_loss", "accuracy", "val_accuracy")
+    MIN_BAR, MAX_BAR = 8, 30
+
+    def __init__(self, description: str = "training", console: Any = None) -> None:
         self.description = description
+        self.console = console
+        self._total: int | None = None
+        self._done = 0
+        self._logs: dict[str, float] = {}
+        self._start = 0.0
 
     def on_train_begin(self, logs):
         try:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
+            from rich.live import Live
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError("the progress bar needs rich: pip install 'backprop[all]'") from exc
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[metrics]}"),
-            transient=False,
-        )
-        self._progress.start()
-        self._task = self._progress.add_task(self.description, total=logs.get("epochs"),
-                                             metrics="")
+        self._total = logs.get("epochs")
+        self._done, self._logs = 0, {}
+        self._start = time.monotonic()
+        self._live = Live(_ProgressLine(self), console=self.console, refresh_per_second=4,
+                          transient=False)
+        self._live.start()
 
     def on_epoch_end(self, epoch, logs):
-        shown = ("loss", "accuracy", "val_loss", "val_accuracy")
-        text = "  ".join(f"{k}={logs[k]:.4f}" for k in shown if k in logs)
-        self._progress.update(self._task, advance=1, metrics=text)
+        self._done += 1
+        self._logs = dict(logs)
 
     def on_train_end(self, logs):
-        self._progress.stop()
+        self._live.stop()
+
+    def line(self, width: int) -> list[tuple[str, str]]:
+        """The line's pieces as (text, rich style), fitted into ``width`` columns."""
+        done, total = self._done, self._total or self._done
+        elapsed = time.monotonic() - self._start
+        left = elapsed / done * (total - done) if done else None
+        head = f"epoch {done}/{total}"
+        times = f"{_clock(elapsed)} < {_clock(left)}"
+        logs = self._logs
+        loss = f"loss {logs['loss']:.4g}" if "loss" in logs else "loss …"
+        extras = [f"{k} {logs[k]:.4g}" for k in self.EXTRAS if k in logs]
+        used = len(head) + len(times) + len(loss) + 4  # two-space gaps
+        shown = []
+        for extra in extras:
+            if used + 2 + len(extra) + 1 + self.MIN_BAR <= width:
+                shown.append(extra)
+                used += 2 + len(extra)
+        prefix = f"{self.description}  " if self.description else ""
+        if prefix and used + len(prefix) + 1 + self.MAX_BAR <= width:
+            used += len(prefix)
+        else:
+            prefix = ""
+        bar = min(self.MAX_BAR, width - used - 1)
+        pieces = [(prefix, "bold"), (head, "bold")]
+        if bar >= self.MIN_BAR:
+            filled = int(round(bar * done / total)) if total else 0
+            pieces += [(" ", ""), ("━" * filled, "magenta"), ("━" * (bar - filled), "grey23")]
+        pieces += [("  ", ""), (times, "cyan"), ("  ", ""), (loss, "")]
+        for extra in shown:
+            pieces += [("  ", ""), (extra, "dim")]
+        return pieces
+
+
+class _ProgressLine:
+    """The rich renderable of a ProgressBar, laid out for the console's width at each
+    refresh."""
+
+    def __init__(self, bar: ProgressBar) -> None:
+        self.bar = bar
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for piece, style in self.bar.line(options.max_width):
+            text.append(piece, style=style or None)
+        yield text
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-:--"
+    seconds = int(round(seconds))
+    if seconds < 3600:
+        return f"{seconds // 60}:{seconds % 60:02d}"
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
 def check_callbacks(callbacks: Any) -> list[Callback]:

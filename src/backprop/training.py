@@ -23,7 +23,8 @@ from .callbacks import Callback, History, ProgressBar, check_callbacks
 from .preprocessing import ColumnNames, column_names_of
 from .validation import check_in_range, check_nonnegative, check_positive, check_same_rows, check_X
 
-__all__ = ["ResumePoint", "TrainingDiverged", "fit", "set_resumer", "split_indices"]
+__all__ = ["PoorFitWarning", "ResumePoint", "TrainingDiverged", "fit", "set_resumer",
+           "split_indices"]
 
 METRICS = ("accuracy",)
 
@@ -155,6 +156,13 @@ def fit(
     ------
     TrainingDiverged
         When the loss or the weights stop being finite.
+
+    Warns
+    -----
+    PoorFitWarning
+        When, after two or more epochs, the final weights fit the training rows no better
+        (within 1%) than a constant prediction: the mean of y, the class frequencies for a
+        cross-entropy, the median for mae.
     """
     loss_fn = _losses.get(loss)
     # An impossible pair (cross-entropy on an identity output, ...) trains to a small loss at
@@ -206,7 +214,53 @@ def fit(
         # must not hold the others, or the resumed optimiser, alive.
         params.update(callbacks=[], resumed=None)
     history.stopped_early = model.stop_training and not history.interrupted
+    if len(history.epoch) >= 2:
+        _warn_if_no_better_than_constant(model, loss_fn, data.X, data.T, data.sample_weight)
     return history
+
+
+class PoorFitWarning(UserWarning):
+    """``fit`` ended with a training loss no better than that of a constant prediction."""
+
+
+def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss, X: np.ndarray,
+                                     T: np.ndarray, W: np.ndarray | None) -> None:
+    """Warn when the final weights fit the training rows no better than always predicting
+    the mean of y (the class frequencies for a cross-entropy; the median for mae)."""
+    if X.shape[0] < 2:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = model.forward(X, training=False)
+        value = model.loss_value(a, T, loss_fn, W)
+    weights = np.ones((T.shape[0], 1)) if W is None else W
+    if loss_fn.name == "mae":
+        constant, what = np.median(T, axis=0), "the median of y"
+    else:
+        constant = (T * weights).sum(axis=0) / weights.sum()
+        what = "the class frequencies" if loss_fn.classification else "the mean of y"
+    guess = np.ascontiguousarray(np.broadcast_to(constant.astype(T.dtype), T.shape))
+    baseline = (loss_fn.value(guess, T) if W is None
+                else loss_fn.weighted_value(guess, T, None, W))
+    advice = ("the network has learned nothing useful. Try the adam optimizer, a smaller "
+              "learning rate, standardised inputs (and targets), or more epochs.")
+    if baseline > 0 and not value < 0.99 * baseline:  # NaN compares False: warned too
+        warnings.warn(
+            f"training ended with a {loss_fn.name} of {value:.4g} on the training data, no "
+            f"better than {baseline:.4g} from always predicting {what}: {advice}",
+            PoorFitWarning, stacklevel=3)
+    elif _losses.is_classification_target(T):
+        accuracy, share = _losses.accuracy(a, T), _losses.accuracy(guess, T)
+        if accuracy <= share + chance_margin(share, T.shape[0]):
+            warnings.warn(
+                f"training ended with an accuracy of {accuracy:.1%} on the training data, "
+                f"within chance of the {share:.1%} from always answering the most frequent "
+                f"class: {advice}", PoorFitWarning, stacklevel=3)
+
+
+def chance_margin(share: float, n: int) -> float:
+    """Two standard errors of an accuracy ``share`` measured on ``n`` rows: an accuracy no
+    further above the most frequent class's share is not telling them apart."""
+    return 2.0 * float(np.sqrt(share * (1.0 - share) / max(n, 1)))
 
 
 def _train(loop: _Loop, callbacks: list[Callback], user_callbacks: list[Callback],

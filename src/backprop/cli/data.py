@@ -1,16 +1,16 @@
 """Command-line plumbing: argument types, data loading, targets, metrics and tables.
 
 Everything here is a thin layer over :mod:`backprop.datasets` and the model API; the command
-functions in ``_cli_train`` and ``_cli_tools`` put the pieces together.
+functions in ``train`` and ``tools`` put the pieces together.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -65,162 +65,173 @@ nonnegative_int = _bounded(int, lambda v: v >= 0, "an integer ≥ 0")
 
 # -- data -------------------------------------------------------------------------------------
 def is_csv(data: str) -> bool:
-    return data.lower().endswith(".csv") or os.sep in data or Path(data).suffix != ""
+    """True when ``--data`` names a file (a table) rather than a bundled data set."""
+    from ..datasets.tables import is_table_path
+
+    return is_table_path(data) or os.sep in data or Path(data).suffix != ""
 
 
-def load_dataset(data: str, target: str | None, n_samples: int | None = None,
-                 noise: float | None = None, seed: int | None = None):
-    """A named data set (``moons``) or a CSV file (needs ``target``) as a ``Dataset``."""
+def names(text: str | None) -> list[str] | None:
+    """``"a,b"`` → ["a", "b"] (for --features and --drop)."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def load_table(data: str, target: str | None, *, n_samples: int | None = None,
+               noise: float | None = None, seed: int | None = None, features: Any = None,
+               drop: Any = None, task: str | None = None):
+    """``--data`` as a ``datasets.Table``: a file read as it comes (the target column named
+    by ``--target``), or a bundled data set with its feature names."""
     from .. import datasets
 
     if is_csv(data):
         if not Path(data).is_file():
             raise FileNotFoundError(f"data file not found: {data}")
         if target is None:
-            raise ValueError(f"--data {data} is a CSV file: name the column to predict with "
+            raise ValueError(f"--data {data} is a file: name the column to predict with "
                              "--target COLUMN")
-        return datasets.load(data, target=target)
-    if target is not None:
-        raise ValueError(f"--target applies to CSV files; the data set {data!r} has its own "
-                         "target")
-    return datasets.load(data, n_samples=n_samples, noise=noise, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # read_table's notes say it all
+            return datasets.read_table(data, target, features=features, drop=drop, task=task)
+    given = [flag for flag, value in (("--target", target), ("--features", features),
+                                      ("--drop", drop), ("--task", task)) if value]
+    if given:
+        raise ValueError(f"{', '.join(given)} appl{'y' if len(given) > 1 else 'ies'} to CSV "
+                         f"files; the data set {data!r} has its own columns and target")
+    ds = datasets.load(data, n_samples=n_samples, noise=noise, seed=seed)
+    frame = pandas().DataFrame(ds.X, columns=ds.feature_names)
+    return datasets.Table(frame, ds.y, ds.name, "target", ds.task, ds.classes)
+
+
+def pandas():
+    from ..datasets.columns import pandas as _pandas
+
+    return _pandas()
+
+
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+def resolve_task(args: Any) -> str | None:
+    """The ``task`` to read a training file with: ``--task``, or regression when ``--loss``
+    is a regression loss (a target of ratings 1–5 with --loss mse is a number to predict)."""
+    if args.task is not None:
+        return args.task
+    if args.loss in REGRESSION_LOSSES and is_csv(args.data):
+        return "regression"
+    return None
 
 
 def task_settings(task: str, n_classes: int | None, n_targets: int,
                   output_activation: str | None, loss: str | None) -> tuple[int, str, str]:
     """(n_outputs, output activation, loss) for a task, filling in what was not given."""
     if task == "regression":
+        if loss is not None and loss not in REGRESSION_LOSSES:
+            raise ValueError(f"--loss {loss} is a classification loss, but the target holds "
+                             "numbers to predict (regression); use --loss mse (or mae, huber), "
+                             "or --task classification if its values are classes")
         return n_targets, output_activation or "identity", loss or "mse"
-    if task == "binary" and (output_activation or "sigmoid") != "softmax" \
-            and loss != "categorical_crossentropy":
+    wants_classes = output_activation == "softmax" or loss == "categorical_crossentropy"
+    if task == "binary" and not wants_classes:
         return 1, output_activation or "sigmoid", loss or "binary_crossentropy"
     return n_classes, output_activation or "softmax", loss or "categorical_crossentropy"
 
 
-def read_feature_csv(path: str, feature_names: list[str]) -> np.ndarray:
-    """The named feature columns of a CSV file, in the model's order (other columns, such as
-    the target, are ignored)."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"data file not found: {path}")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        try:
-            header = [name.strip() for name in next(reader)]
-        except StopIteration:
-            raise ValueError(f"{path} is empty; expected a header row") from None
-        missing = [name for name in feature_names if name not in header]
-        if missing:
-            raise ValueError(f"{path} has no column {', '.join(map(repr, missing))}, which the "
-                             f"model was trained on; its columns: {', '.join(header)}")
-        index = [header.index(name) for name in feature_names]
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise ValueError(f"{path} line {line} has {len(row)} fields; the header has "
-                                 f"{len(header)}")
-            try:
-                rows.append([float(row[i]) for i in index])
-            except ValueError:
-                bad = next(feature_names[j] for j, i in enumerate(index)
-                           if not _is_float(row[i]))
-                raise ValueError(f"{path} line {line}: column {bad!r} holds "
-                                 f"{row[header.index(bad)]!r}, not a number") from None
-    if not rows:
-        raise ValueError(f"{path} has a header but no data rows")
-    X = np.array(rows, dtype=np.float64)
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{path} holds non-finite feature values")
-    return X
+def training_targets(y: np.ndarray, task: str, n_outputs: int, loss: str) -> np.ndarray:
+    """Class indices as the loss reads them: indices for categorical cross-entropy and one
+    output, one-hot rows for any other loss over several outputs (mse on classes, binary
+    cross-entropy on two softmax units)."""
+    if task == "regression" or n_outputs == 1 or loss == "categorical_crossentropy":
+        return y
+    return np.eye(n_outputs)[y]
 
 
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def read_rows(path: str) -> Any:
+    """Every column of a data file (sniffed delimiter), for a saved model to pick from."""
+    from ..datasets.tables import read_frame
+
+    return read_frame(path)[0]
 
 
-def check_features(X: np.ndarray, model: Any, source: str) -> None:
-    if X.shape[1] != model.n_features:
-        raise ValueError(f"the data {source} has {X.shape[1]} features but the model expects "
-                         f"{model.n_features}")
-
-
-def encode_labels(ds: Any, classes: list[Any], source: str) -> np.ndarray:
-    """The data set's labels as indices into the model's ``classes``."""
-    if ds.classes is None:
-        raise ValueError(f"the data {source} has a regression target but the model is a "
-                         "classifier")
+def encode_labels(values: Any, classes: list[Any], source: str) -> np.ndarray:
+    """Original labels (from a file or a data set) as indices into the model's ``classes``."""
     lookup = {_label_key(c): i for i, c in enumerate(classes)}
-    originals = [ds.classes[k] for k in ds.y]
-    unknown = sorted({str(v) for v in originals if _label_key(v) not in lookup})
+    keys = [_label_key(v) for v in values]
+    unknown = sorted({k for k in keys if k not in lookup})
     if unknown:
         raise ValueError(f"the data {source} has labels the model never saw: "
                          f"{', '.join(unknown[:10])}; the model's classes: "
                          f"{', '.join(map(str, classes))}")
-    return np.array([lookup[_label_key(v)] for v in originals], dtype=np.int64)
+    return np.array([lookup[k] for k in keys], dtype=np.int64)
 
 
 def _label_key(value: Any) -> str:
     # 1 and 1.0 and "1" name the same class in a CSV file.
-    if isinstance(value, (int, float)) and float(value).is_integer():
+    if isinstance(value, (np.generic,)):
+        value = value.item()
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value.strip()
+        value = number
+    if isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and float(value).is_integer():
         return str(int(value))
     return str(value)
 
 
-# -- targets for regression -------------------------------------------------------------------
-def target_scaling(y: np.ndarray) -> dict[str, list[float]]:
-    """Mean and standard deviation of a regression target (training rows)."""
-    Y = y.reshape(len(y), -1)
-    std = Y.std(axis=0)
-    return {"mean": Y.mean(axis=0).tolist(), "scale": np.where(std > 0, std, 1.0).tolist()}
-
-
-def scale_target(y: np.ndarray, scaling: dict[str, list[float]]) -> np.ndarray:
-    return (y.reshape(len(y), -1) - np.array(scaling["mean"])) / np.array(scaling["scale"])
-
-
-def unscale_target(out: np.ndarray, scaling: dict[str, list[float]] | None) -> np.ndarray:
-    if not scaling:
-        return out
-    return out * np.array(scaling["scale"]) + np.array(scaling["mean"])
-
-
 # -- metrics and tables -----------------------------------------------------------------------
-def metrics(model: Any, X: np.ndarray, y: np.ndarray, task: str, loss: str,
-            scaling: dict[str, list[float]] | None) -> dict[str, float]:
-    """Loss and accuracy (classification) or MSE, MAE and R² in the target's units."""
+def metrics(model: Any, X: Any, y: np.ndarray, task: str, targets: np.ndarray | None = None
+            ) -> dict[str, float]:
+    """The training loss (as ``evaluate`` measures it) and accuracy, or for regression the
+    loss beside MSE, MAE and R² in the target's units. ``targets``: ``y`` as the loss reads
+    it (see :func:`training_targets`)."""
+    result = model.evaluate(X, y if targets is None else targets)
     if task != "regression":
-        result = model.evaluate(X, y, loss=loss)
-        return {"n": int(len(X)), "loss": float(result["loss"]),
+        return {"n": int(len(y)), "loss": float(result["loss"]),
                 "accuracy": float(result["accuracy"])}
-    pred = unscale_target(model.predict(X), scaling)
+    pred = np.asarray(model.predict(X), dtype=np.float64)
     Y = y.reshape(len(y), -1)
     err = pred - Y
     total = float(np.sum((Y - Y.mean(axis=0)) ** 2))
-    return {"n": int(len(X)), "mse": float(np.mean(err ** 2)),
+    return {"n": int(len(y)), "loss": float(result["loss"]), "mse": float(np.mean(err ** 2)),
             "mae": float(np.mean(np.abs(err))),
             "r2": 1.0 - float(np.sum(err ** 2)) / total if total > 0 else float("nan")}
 
 
-def print_metrics(console: Any, title: str, rows: dict[str, dict[str, float]]) -> None:
+def loss_caption(loss: str, task: str, target_scaling: bool) -> str:
+    """What the ``loss`` column measures, and how it differs from the MSE column."""
+    if loss == "mse":
+        text = "loss: the training loss mse = ½·mean((ŷ − y)²)"
+    else:
+        text = f"loss: the training loss, {loss}"
+    if task == "regression":
+        text += (" on the standardised target" if target_scaling else "")
+        text += "; MSE = mean((ŷ − y)²), MAE and R² in the target's units"
+    return text
+
+
+def print_metrics(console: Any, title: str, rows: dict[str, dict[str, float]],
+                  caption: str | None = None) -> None:
     """A rich table: one row per data split, one column per metric."""
     from rich.table import Table
 
+    headers = {"loss": "loss", "accuracy": "accuracy", "mse": "MSE", "mae": "MAE", "r2": "R²"}
     columns = [k for k in next(iter(rows.values())) if k != "n"]
     table = Table(title=title)
     table.add_column("split")
     table.add_column("n", justify="right")
     for name in columns:
-        table.add_column(name, justify="right")
+        table.add_column(headers.get(name, name), justify="right")
     for split, values in rows.items():
         cells = [f"{values[c]:.2%}" if c == "accuracy" else f"{values[c]:.4g}"
                  for c in columns]
         table.add_row(split, str(values["n"]), *cells)
     console.print(table)
+    if caption:
+        console.print(caption, markup=False)
 
 
 def json_safe(value: Any) -> Any:

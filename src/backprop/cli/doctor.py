@@ -36,17 +36,12 @@ def run_history(model_dir: str) -> dict[str, Any] | None:
 def doctor(args: Any) -> int:
     import backprop as bp
 
-    from .train import _prepared
+    from .train import network_data
 
     model = data.load_model(args.model)
-    ds, X, config = _prepared(args, model)
-    task = config.get("data", {}).get("task") or ("regression" if model.classes_ is None
-                                                  else "binary")
-    if task == "regression":
-        y = ds.y if not config.get("target_scaling") else data.scale_target(
-            ds.y, config["target_scaling"])
-    else:
-        y = data.encode_labels(ds, model.classes_ or list(range(model.n_outputs)), args.data)
+    # the data as the network saw it: encoded and scaled by the model's own preprocessor
+    X, y, task = network_data(args, model)
+    config = model.training_config or {}
     loss = config.get("training", {}).get("loss") or ("mse" if task == "regression" else None)
     if loss is None:
         raise ValueError(f"the model at {args.model} records no loss; retrain it with "
@@ -65,26 +60,21 @@ def _explain_inputs(args: Any) -> tuple[Any, np.ndarray, np.ndarray, str]:
     import backprop as bp
 
     if args.model:
-        from .train import _prepared
+        from .train import network_data
 
         model = data.load_model(args.model)
-        ds, X, config = _prepared(args, model)
+        X, y, _ = network_data(args, model)
+        config = model.training_config or {}
         loss = args.loss or config.get("training", {}).get("loss")
-        if ds.classes is None:
-            y = ds.y if not config.get("target_scaling") else data.scale_target(
-                ds.y, config["target_scaling"])
-        else:
-            y = data.encode_labels(ds, model.classes_ or list(range(model.n_outputs)),
-                                   args.data)
     else:
         from .. import datasets
 
-        ds = data.load_dataset(args.data, args.target, args.n_samples, args.noise, args.seed)
-        X = ds.X if args.scale == "none" else datasets.Scaler(args.scale).fit(ds.X).transform(
-            ds.X)
+        ds = data.load_table(args.data, args.target, n_samples=args.n_samples,
+                             noise=args.noise, seed=args.seed)
+        X = datasets.Preprocessor(args.scale).fit(ds.X).transform(ds.X)
         n_outputs, out_act, loss = data.task_settings(
             ds.task, ds.n_classes, 1, args.output_activation, args.loss)
-        model = bp.MLP([ds.n_features, *args.hidden, n_outputs], activation=args.activation,
+        model = bp.MLP([X.shape[1], *args.hidden, n_outputs], activation=args.activation,
                        output_activation=out_act, seed=args.seed, dtype="float64")
         y = ds.y
     rows = np.arange(min(args.samples, len(X)))

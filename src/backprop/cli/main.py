@@ -36,7 +36,8 @@ def _data_options(parser: argparse.ArgumentParser, required: bool = True) -> Non
     from ..datasets import NAMES
 
     parser.add_argument("--data", required=required,
-                        help=f"a data set ({', '.join(NAMES)}) or a CSV file")
+                        help=f"a data set ({', '.join(NAMES)}) or a CSV/TSV file (the "
+                             "delimiter is sniffed)")
     parser.add_argument("--target", help="the CSV column to predict")
     parser.add_argument("--n-samples", type=data.positive_int,
                         help="samples to generate (generated data sets only)")
@@ -76,12 +77,25 @@ def _train_parser(sub) -> None:
                    help="L2 penalty λ·Σ‖W‖² (default 0)")
     p.add_argument("--dropout", type=data.fraction, default=0.0,
                    help="dropout rate after each hidden layer (default 0)")
-    p.add_argument("--early-stopping", type=data.nonnegative_int, default=0, metavar="PATIENCE",
-                   help="stop after PATIENCE epochs without a better validation loss (0: off)")
+    p.add_argument("--early-stopping", type=data.nonnegative_int, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without a better validation loss and keep "
+                        "the best epoch's weights (default 20; 0: off, keep the last epoch)")
     p.add_argument("--test-size", type=data.fraction, default=0.2, help="default 0.2")
     p.add_argument("--val-size", type=data.fraction, default=0.2, help="default 0.2")
     p.add_argument("--scale", default="standard", choices=["standard", "minmax", "none"],
-                   help="input scaling fitted on the training rows (default standard)")
+                   help="scaling of numeric columns, fitted on the training rows (default "
+                        "standard); regression targets are standardised too")
+    p.add_argument("--impute", choices=["median", "most_frequent"],
+                   help="fill missing cells (NA, NaN, empty) with the training rows' median "
+                        "(categories: most frequent value); default: refuse them, naming "
+                        "every column that has some")
+    p.add_argument("--task", choices=["classification", "regression"],
+                   help="how to read the CSV target (default: text and up to 20 whole "
+                        "numbers are classes; --loss mse/mae/huber means regression)")
+    p.add_argument("--features", metavar="COL,...",
+                   help="the CSV columns to use as features (default: all but the target and "
+                        "ID-like columns)")
+    p.add_argument("--drop", metavar="COL,...", help="CSV columns to leave out")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--out", default="runs/model", help="output directory (default runs/model)")
     p.add_argument("--no-plots", action="store_true", help="skip the figures")

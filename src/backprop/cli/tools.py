@@ -62,20 +62,24 @@ def plot(args: Any) -> int:
                                     "by 'backprop train'")
         record = json.loads(source.read_text(encoding="utf-8"))
         record.pop("epoch", None)
+        saved = record.pop("saved_epoch", None)
         path = _output(args, str(Path(args.model) / "history.png"))
-        return _save(plots.plot_history(record, path=path), path)
+        return _save(plots.plot_history(record, path=path, saved_epoch=saved), path)
     # boundary
     if args.data is None:
         raise ValueError("plot boundary needs --data (a data set name or a CSV file)")
-    from .train import _prepared
+    from .train import rows_for
 
     model = data.load_model(args.model)
-    ds, X, _ = _prepared(args, model)
-    y = data.encode_labels(ds, model.classes_ or list(range(max(model.n_outputs, 2))),
+    X, labels, _ = rows_for(args, model, with_target=True)
+    y = data.encode_labels(labels, model.classes_ or list(range(max(model.n_outputs, 2))),
                            args.data)
+    names = getattr(model.preprocessor, "feature_names", None)
+    if names is not None and hasattr(X, "columns"):
+        X = X[[n for n in names if n in X.columns]]
     path = _output(args, str(Path(args.model) / "boundary.png"))
-    return _save(plots.plot_decision_boundary(model, X, y, path=path,
-                                              class_names=model.classes_), path)
+    return _save(plots.plot_decision_boundary(model, np.asarray(X, dtype=np.float64), y,
+                                              path=path, class_names=model.classes_), path)
 
 
 def gradcheck(args: Any) -> int:
@@ -132,11 +136,18 @@ def export(args: Any) -> int:
     suffix = {"onnx": "model.onnx", "torch": "model.pt"}[args.format]
     path = _output(args, str(base / suffix))
     written = (io.export_onnx if args.format == "onnx" else io.export_torch)(model, path)
-    note = ""
-    if model.scaler is not None and model.scaler.kind != "none":
-        note = (" (inputs must be scaled first: the scaler is in config.json, not in the "
-                "exported graph)")
-    _console().print(f"wrote {written}{note}")
+    console = _console()
+    console.print(f"wrote {written}")
+    pre = model.preprocessor
+    if getattr(pre, "kind", None) == "tabular":
+        numeric, categorical = pre.numeric_columns, pre.categorical_columns
+        parts = [f"X = [{', '.join(numeric)}] as float32, NaN where missing"] if numeric else []
+        if args.format == "onnx":
+            parts += [f"{name} as string (batch, 1)" for name in categorical]
+        elif categorical:
+            parts.append(f"categories = one list of str per column: {', '.join(categorical)}")
+        console.print(f"inputs, raw (the graph encodes and scales them): {'; '.join(parts)}",
+                      markup=False)
     return 0
 
 

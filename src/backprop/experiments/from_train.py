@@ -27,8 +27,13 @@ def train_sections(args: Any, output_activation: str | None = None,
     for key in ("target", "n_samples", "noise"):
         if opt(key) is not None:
             data[key] = opt(key)
+    for key in ("features", "drop"):  # comma-separated on the command line
+        if opt(key):
+            data[key] = [c.strip() for c in opt(key).split(",") if c.strip()]
+    if opt("task"):
+        data["task"] = opt("task")
     data.update(seed=args.seed, test_size=args.test_size, val_size=args.val_size,
-                scale=args.scale)
+                scale=args.scale, impute=opt("impute") or "none")
     return {
         "experiment": {"name": Path(args.out).name, "description": "written by backprop train",
                        "backprop_version": bp.__version__},

@@ -1,9 +1,11 @@
 """From an experiment to a trained model: the data prepared once, then one training.
 
-The steps are those of ``backprop train`` (load, split with ``data.seed``, scale on the
-training rows, a standardised target for regression; an ``MLP`` seeded with ``model.seed``,
-the optimiser, early stopping, ``fit``), so the experiment file that ``train`` writes repeats
-it bit for bit. :func:`prepare` depends on the ``[data]`` section alone: a sweep prepares each
+The steps are those of ``backprop train`` (read the table, split with ``data.seed``, fit the
+model's ``datasets.Preprocessor`` on the training rows, with a standardised target for
+regression; an ``MLP`` seeded with ``model.seed``, the optimiser, early stopping, ``fit``), so
+the experiment file that ``train`` writes repeats it bit for bit. The inputs are encoded once
+per data section; the saved model carries the preprocessor, so it predicts on raw rows.
+:func:`prepare` depends on the ``[data]`` section alone: a sweep prepares each
 distinct data section once and ships the result to its workers once.
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 
 from .common import ExperimentError, is_file_source
 from .measure import heads as task_heads
-from .measure import split_metrics, standardise, target_scaling
+from .measure import split_metrics
 from .schema import SCHEDULES, SPLIT_PREFIX
 from .spec import Experiment
 
@@ -30,9 +32,12 @@ class Prepared:
     Attributes
     ----------
     X : dict of split → ndarray of shape (n_rows, n_features)
-        Scaled inputs of ``train`` and, when their size is above 0, ``validation``, ``test``.
+        Encoded and scaled inputs of ``train`` and, when their size is above 0,
+        ``validation``, ``test`` (what ``preprocessor.transform`` makes of the raw rows).
     y : dict of split → ndarray of shape (n_rows,) or (n_rows, n_targets)
         Class indices or target values (unscaled).
+    preprocessor : backprop.datasets.Preprocessor
+        Fitted on the training rows; the saved model carries it.
     target_scaling : dict or None
         Mean and scale of a regression target (training rows); the network learns the
         standardised target.
@@ -45,7 +50,7 @@ class Prepared:
     classes: list[Any] | None
     X: dict[str, np.ndarray]
     y: dict[str, np.ndarray]
-    scaler: Any
+    preprocessor: Any
     target_scaling: dict[str, list[float]] | None = None
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -67,7 +72,7 @@ class Prepared:
 
     def fit_target(self, y: np.ndarray) -> np.ndarray:
         """The target as the network learns it (standardised for regression)."""
-        return standardise(y, self.target_scaling) if self.target_scaling else y
+        return self.preprocessor.transform_target(y)
 
 
 def data_key(exp: Experiment) -> str:
@@ -76,54 +81,67 @@ def data_key(exp: Experiment) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _select(ds: Any, data: dict[str, Any], exp: Experiment) -> Any:
-    """Keep ``data.features`` or leave out ``data.drop`` (by column name)."""
-    from ..datasets import Dataset
-
-    names = list(ds.feature_names)
-    keep = names
+def _check_columns(frame: Any, data: dict[str, Any], exp: Experiment) -> None:
+    """``data.features`` and ``data.drop`` name columns of the file (messages with the line)."""
+    names = [c for c in frame.columns if c != data["target"]]
     for key in ("features", "drop"):
-        wanted = data.get(key)
-        if wanted is None:
-            continue
+        wanted = data.get(key) or []
         missing = [c for c in wanted if c not in names]
         if missing:
             raise ExperimentError(f"{exp.where(('data', key))}: data.{key} names "
                                   f"{', '.join(map(repr, missing))}, which {data['source']} "
                                   f"lacks; its feature columns: {', '.join(names)}")
-        keep = [c for c in keep if (c in wanted) == (key == "features")]
-    if not keep:
+    if data.get("features") and not set(data["features"]) - set(data.get("drop") or []):
         raise ExperimentError(f"{exp.where(('data', 'drop'))}: no feature column is left")
-    index = [names.index(c) for c in keep]
-    return Dataset(ds.X[:, index], ds.y, ds.name, ds.task, keep, ds.classes)
 
 
 def prepare(exp: Experiment) -> Prepared:
-    """Load, split and scale the data of ``exp`` (deterministic in ``data.seed``)."""
+    """Read, split and encode the data of ``exp`` (deterministic in ``data.seed``)."""
+    import warnings
+
     from .. import datasets
+    from ..datasets.tables import read_frame
 
     data = exp.config["data"]
     if is_file_source(data["source"]):
         task = None if data["task"] == "auto" else data["task"]
-        ds = _select(datasets.load(exp.data_source, target=data["target"], task=task), data,
-                     exp)
+        _check_columns(read_frame(exp.data_source)[0], data, exp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # an ID column left out: in the notes
+            table = datasets.read_table(exp.data_source, data["target"], task=task,
+                                        features=data.get("features"), drop=data.get("drop"))
     else:
         ds = datasets.load(data["source"], n_samples=data.get("n_samples"),
                            noise=data.get("noise"), seed=data["seed"])
-    part = datasets.split(ds.X, ds.y, test_size=data["test_size"], val_size=data["val_size"],
-                          stratify=ds.task != "regression", seed=data["seed"])
-    scaler = datasets.Scaler(data["scale"]).fit(part.X_train)
-    X = {"train": scaler.transform(part.X_train)}
-    y = {"train": part.y_train}
-    for name, Xp, yp in (("validation", part.X_val, part.y_val),
-                         ("test", part.X_test, part.y_test)):
-        if Xp is not None:
-            X[name], y[name] = scaler.transform(Xp), yp
-    scaling = target_scaling(part.y_train) if ds.task == "regression" else None
-    info = {"source": data["source"], "n_samples": ds.n_samples, "n_features": ds.n_features,
+        frame = _pandas().DataFrame(ds.X, columns=ds.feature_names)
+        table = datasets.Table(frame, ds.y, ds.name, "target", ds.task, ds.classes)
+    n = table.n_samples
+    part = datasets.split(np.arange(n).reshape(-1, 1), table.y, test_size=data["test_size"],
+                          val_size=data["val_size"], stratify=table.task != "regression",
+                          seed=data["seed"])
+    rows = {"train": part.X_train[:, 0]}
+    for name, index in (("validation", part.X_val), ("test", part.X_test)):
+        if index is not None:
+            rows[name] = index[:, 0]
+    regression = table.task == "regression"
+    impute = data.get("impute", "none")
+    pre = datasets.Preprocessor(data["scale"], None if impute == "none" else impute,
+                                target_scaling=regression, ignore=list(table.left_out))
+    pre.fit(table.X.iloc[rows["train"]], table.y[rows["train"]] if regression else None)
+    X = {name: pre.transform(table.X.iloc[index]) for name, index in rows.items()}
+    y = {name: table.y[index] for name, index in rows.items()}
+    scaling = ({"mean": pre.target_offset_.tolist(), "scale": pre.target_scale_.tolist()}
+               if regression else None)
+    info = {"source": data["source"], "n_samples": n, "n_features": len(table.feature_names),
             "split": {name: int(len(v)) for name, v in X.items()}}
-    return Prepared(data_key(exp), ds.name, ds.task, list(ds.feature_names), ds.classes, X, y,
-                    scaler, scaling, info)
+    return Prepared(data_key(exp), table.name, table.task, table.feature_names, table.classes,
+                    X, y, pre, scaling, info)
+
+
+def _pandas():
+    from ..datasets.columns import pandas
+
+    return pandas()
 
 
 def heads(exp: Experiment, prepared: Prepared) -> tuple[int, str, str]:

@@ -76,7 +76,7 @@ def training_config(exp: Experiment, prepared: Prepared, model: Any, history: An
                      "stopped_early": bool(history.stopped_early),
                      "batch_size": training["batch_size"] or None, "l2": training["l2"],
                      "dropout": exp.config["model"]["dropout"], "seconds": seconds},
-        "scaler": prepared.scaler.get_config(),
+        "preprocessor": prepared.preprocessor.get_config(),
         "target_scaling": prepared.target_scaling,
         "metrics": metrics,
         "backprop_version": bp.__version__,
@@ -91,8 +91,10 @@ def save_run(out: str | Path, exp: Experiment, prepared: Prepared, model: Any, h
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = plain(training_config(exp, prepared, model, history, metrics, seconds, out))
-    bp.save(model, out / MODEL_FILE, scaler=prepared.scaler, classes=prepared.classes,
-            training_config=config)
+    # the model was trained on encoded rows; its file carries the encoding, so that the
+    # loaded model (and backprop predict) takes raw rows
+    bp.save(model, out / MODEL_FILE, preprocessor=prepared.preprocessor,
+            classes=prepared.classes, training_config=config)
     exp.write(out / EXPERIMENT_FILE, header(exp, what))
     write_json(out / "history.json", {"epoch": list(history.epoch), **history.history})
     write_json(out / "config.json", config)

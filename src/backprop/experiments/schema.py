@@ -151,6 +151,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "val_size": (fraction, 0.2, "fraction of all rows held out for validation"),
         "scale": (one_of("standard", "minmax", "none"), "standard",
                   "input scaling fitted on the training rows"),
+        "impute": (one_of("none", "median", "most_frequent"), "none",
+                   "fill missing cells (none: they are an error naming their columns)"),
     },
     "model": {
         "hidden": (list_of(integer(1), "layer widths ≥ 1"), [10, 10], "hidden layer widths"),

@@ -49,8 +49,8 @@ def _resolve(path: str | os.PathLike) -> Path:
     return path / MODEL_FILENAME if path.is_dir() else path
 
 
-def save(model: Any, path: str | os.PathLike, *, scaler: Any = None, classes: Any = None,
-         training_config: dict[str, Any] | None = None) -> Path:
+def save(model: Any, path: str | os.PathLike, *, preprocessor: Any = None, scaler: Any = None,
+         classes: Any = None, training_config: dict[str, Any] | None = None) -> Path:
     """Write ``model`` to a safetensors file, atomically.
 
     Parameters
@@ -58,6 +58,9 @@ def save(model: Any, path: str | os.PathLike, *, scaler: Any = None, classes: An
     model : Sequential or MLP
     path : str or Path
         The file; an existing directory gets ``model.safetensors`` inside it.
+    preprocessor : optional
+        Stored instead of ``model.preprocessor`` (for a model trained on rows encoded
+        beforehand by this preprocessor): the loaded model carries it.
     scaler : backprop.datasets.Scaler, optional
         A fitted input scaler for a model without a preprocessor: it is stored as the
         model's preprocessor, so the loaded model's ``predict`` takes unscaled rows.
@@ -90,7 +93,9 @@ def save(model: Any, path: str | os.PathLike, *, scaler: Any = None, classes: An
     if not target.parent.is_dir():
         raise FileNotFoundError(f"cannot save to {os.fspath(target)!r}: the directory "
                                 f"{os.fspath(target.parent)!r} does not exist")
-    pre = preprocessor_of(model, scaler)
+    pre = preprocessor if preprocessor is not None else preprocessor_of(model, scaler)
+    if preprocessor is not None and scaler is not None:
+        raise ValueError("pass preprocessor= or scaler=, not both")
     meta = model_metadata(
         model,
         preprocessor=pre,

@@ -20,7 +20,8 @@ def _loss_scale(values: list[np.ndarray]) -> str:
     return "linear"
 
 
-def plot_history(history: Any, path: str | Path | None = None, title: str | None = None):
+def plot_history(history: Any, path: str | Path | None = None, title: str | None = None,
+                 saved_epoch: int | None = None):
     """Learning curves: loss and val_loss, accuracy and val_accuracy, and the learning rate
     when a schedule changed it.
 
@@ -30,11 +31,13 @@ def plot_history(history: Any, path: str | Path | None = None, title: str | None
         What ``fit`` returned (or its ``.history`` dict, or a model after ``fit``).
     path : str or Path, optional
     title : str, optional
+    saved_epoch : int, optional
+        The (1-based) epoch whose weights the model kept, marked on every panel.
 
     Returns
     -------
     matplotlib.figure.Figure
-        One panel per quantity; the best validation loss is marked.
+        One panel per quantity; the best validation loss is marked, and the saved epoch.
     """
     record, x, source = history_of(history)
     if not record.get("loss"):
@@ -65,6 +68,9 @@ def plot_history(history: Any, path: str | Path | None = None, title: str | None
                 ax.axvline(x[best], color="#555555", ls=":", lw=1.2)
                 ax.scatter([x[best]], [val[best]], color=VAL_COLOUR, edgecolors="k", zorder=3,
                            label=f"best val_loss {val[best]:.4g} (epoch {int(x[best])})")
+        if saved_epoch is not None and key != "lr":
+            ax.axvline(saved_epoch, color="#2ca02c", ls="--", lw=1.4,
+                       label=f"saved model (epoch {saved_epoch})")
         if key == "accuracy":
             ax.set_ylim(min(0.0, ax.get_ylim()[0]), 1.02)
         if key == "lr" and max(lr) / max(min(lr), 1e-300) > 20:
