@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import backprop as bp
 from backprop.datasets import Preprocessor, Scaler
-from backprop.preprocessing import ColumnNames
 from backprop.io import restore_checkpoint
+from backprop.preprocessing import ColumnNames
 
 
 def _model() -> bp.MLP:

@@ -25,7 +25,6 @@ from .columns import (
     BOOLEAN,
     CATEGORICAL,
     KINDS,
-    NUMERIC,
     as_booleans,
     column_kind,
     gap_summary,
@@ -357,40 +356,17 @@ class Preprocessor:
     def from_config(cls, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Preprocessor:
         """Rebuild a fitted preprocessor from :meth:`get_config` and :meth:`get_arrays`,
         checking every entry (a model file may be damaged or hostile)."""
-        from .preprocessor_config import check_config
+        from .preprocessor_config import rebuild
 
-        check_config(config, arrays)
-        pre = cls(config["scale"], config["impute"], config["target_scaling"],
-                  config.get("ignore", []))
-        pre.named = config["named"]
-        pre.feature_names = [c["name"] for c in config["columns"]]
-        pre.kinds = {c["name"]: c["kind"] for c in config["columns"]}
-        pre.categories = {n: list(v) for n, v in config["categories"].items()}
-        pre.category_fill = dict(config["category_fill"])
-        if pre.numeric_columns:
-            pre.offset_, pre.scale_ = arrays["offset"], arrays["scale"]
-            pre.fill_ = arrays.get("fill")
-        if pre.target_scaling:
-            pre.target_offset_, pre.target_scale_ = arrays["target_offset"], arrays["target_scale"]
-        return pre
+        return rebuild(cls, config, arrays)
 
     @classmethod
     def from_scaler(cls, scaler: Any) -> Preprocessor:
         """A numeric preprocessor doing what a fitted ``datasets.Scaler`` does (its columns
         read by position), so that a model saved with ``scaler=`` predicts on raw rows."""
-        config = scaler if isinstance(scaler, dict) else scaler.get_config()
-        from .prep import Scaler
+        from .preprocessor_config import from_scaler
 
-        fitted = Scaler.from_config(config)
-        if not fitted.fitted:
-            raise ValueError("the scaler is not fitted; fit it before saving it with a model")
-        pre = cls(fitted.kind)
-        pre.named = False
-        pre.feature_names = [f"x{i + 1}" for i in range(fitted.n_features)]
-        pre.kinds = {n: NUMERIC for n in pre.feature_names}
-        pre.offset_ = np.asarray(fitted.offset_, dtype=np.float64)
-        pre.scale_ = np.asarray(fitted.scale_, dtype=np.float64)
-        return pre
+        return from_scaler(cls, scaler)
 
     def __repr__(self) -> str:
         if not self.fitted:

@@ -1,4 +1,4 @@
-"""Checking a saved ``Preprocessor`` before it is rebuilt: a model file may be damaged or
+"""Rebuilding a saved ``Preprocessor``, after checking it: a model file may be damaged or
 hostile, so every name, kind, category and array is checked for type, length and value."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .columns import CATEGORICAL, KINDS
+from .columns import CATEGORICAL, KINDS, NUMERIC
 
 #: sanity bounds far above any real table, so a file cannot make us build millions of things
 MAX_COLUMNS = 100_000
@@ -100,3 +100,37 @@ def _check_arrays(config: dict[str, Any], arrays: Any, n_numeric: int) -> None:
             raise _fail(f"{key} holds NaN or inf")
         if key in ("scale", "target_scale") and not np.all(value > 0):
             raise _fail(f"{key} must be positive")
+
+
+def rebuild(cls: Any, config: dict[str, Any], arrays: dict[str, np.ndarray]) -> Any:
+    """``cls.from_config``: a fitted preprocessor from a checked config and arrays."""
+    check_config(config, arrays)
+    pre = cls(config["scale"], config["impute"], config["target_scaling"],
+              config.get("ignore", []))
+    pre.named = config["named"]
+    pre.feature_names = [c["name"] for c in config["columns"]]
+    pre.kinds = {c["name"]: c["kind"] for c in config["columns"]}
+    pre.categories = {n: list(v) for n, v in config["categories"].items()}
+    pre.category_fill = dict(config["category_fill"])
+    if pre.numeric_columns:
+        pre.offset_, pre.scale_ = arrays["offset"], arrays["scale"]
+        pre.fill_ = arrays.get("fill")
+    if pre.target_scaling:
+        pre.target_offset_, pre.target_scale_ = arrays["target_offset"], arrays["target_scale"]
+    return pre
+
+
+def from_scaler(cls: Any, scaler: Any) -> Any:
+    """``cls.from_scaler``: the numeric preprocessor equal to a fitted ``Scaler``."""
+    from .prep import Scaler
+
+    fitted = Scaler.from_config(scaler if isinstance(scaler, dict) else scaler.get_config())
+    if not fitted.fitted:
+        raise ValueError("the scaler is not fitted; fit it before saving it with a model")
+    pre = cls(fitted.kind)
+    pre.named = False
+    pre.feature_names = [f"x{i + 1}" for i in range(fitted.n_features)]
+    pre.kinds = {n: NUMERIC for n in pre.feature_names}
+    pre.offset_ = np.asarray(fitted.offset_, dtype=np.float64)
+    pre.scale_ = np.asarray(fitted.scale_, dtype=np.float64)
+    return pre
