@@ -13,6 +13,9 @@ import numpy as np
 
 NUMERIC, BOOLEAN, CATEGORICAL = "numeric", "boolean", "categorical"
 KINDS = (NUMERIC, BOOLEAN, CATEGORICAL)
+#: a Preprocessor's scalings of numeric columns, and its ways of filling missing cells
+SCALINGS = ("standard", "minmax", "none")
+IMPUTERS = ("median", "most_frequent")
 
 #: words that make a column name read like a row identifier
 ID_WORDS = frozenset({"id", "ids", "uuid", "guid", "idx"})

@@ -24,7 +24,9 @@ from ..preprocessing import is_frame, select_columns
 from .columns import (
     BOOLEAN,
     CATEGORICAL,
+    IMPUTERS,
     KINDS,
+    SCALINGS,
     as_booleans,
     column_kind,
     gap_summary,
@@ -32,9 +34,6 @@ from .columns import (
     missing_values_error,
     pandas,
 )
-
-SCALINGS = ("standard", "minmax", "none")
-IMPUTERS = ("median", "most_frequent")
 
 
 class UnseenCategoryWarning(UserWarning):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .columns import CATEGORICAL, KINDS, NUMERIC
+from .columns import CATEGORICAL, IMPUTERS, KINDS, NUMERIC, SCALINGS
 
 #: sanity bounds far above any real table, so a file cannot make us build millions of things
 MAX_COLUMNS = 100_000
@@ -25,8 +25,6 @@ def _is_vector(value: Any, length: int) -> bool:
 
 def check_config(config: Any, arrays: Any) -> None:
     """Raise ``ValueError`` unless ``(config, arrays)`` describe a fitted preprocessor."""
-    from .preprocessor import IMPUTERS, SCALINGS
-
     if not isinstance(config, dict) or config.get("kind") != "tabular":
         raise _fail("expected an object with kind 'tabular'")
     if config.get("version") != 1:
