@@ -187,9 +187,10 @@ class Healthy:
     def describe(self) -> str:
         opt = self.optimizer()
         batches = "full batch" if self.batch_size is None else f"batches of {self.batch_size}"
+        momentum = f" momentum {opt.momentum:g}" if getattr(opt, "momentum", 0) else ""
         return (f"{self.sizes} {self.activation}/{self.output}, {self.loss}, "
-                f"{type(opt).__name__} {opt.lr:g}, {batches}, ≤{self.epochs} epochs, "
-                "early stopping (patience 20)")
+                f"{type(opt).__name__} {opt.lr:g}{momentum}, {batches}, ≤{self.epochs} "
+                "epochs, early stopping (patience 20)")
 
 
 HEALTHY = [

@@ -15,13 +15,13 @@ from ..training import TrainingDiverged
 from ..validation import check_X
 from . import measure
 from .diagnose import assess
-from .explain import gradient_norms
+from .explain import backpropagate
 from .findings import Diagnosis, Finding, json_safe
 from .measure import Run, resolve_loss
 from .rules import Case, evaluate
 
 #: checks per run when ``every`` is not given
-CHECKS_PER_RUN = 10
+CHECKS_PER_RUN = 5
 #: what the check at the initial weights (epoch 0) may report: the loss curve does not exist
 #: yet, and an untrained network is expected to be no better than the baseline
 INITIAL_CODES = ("exploding_gradients", "vanishing_gradients", "dead_units", "saturated_units",
@@ -47,7 +47,7 @@ class Doctor(Callback):
         gradients and the loss curve only, with the first epoch's loss standing in for the
         baseline.
     every : int, optional
-        Check every ``every`` epochs (and at the first); default: about 10 checks per run.
+        Check every ``every`` epochs (and at the first); default: about 5 checks per run.
     probe_size : int, default 256
     seed : int, default 0
         Chooses the probe rows.
@@ -129,12 +129,14 @@ class Doctor(Callback):
         initialisation shows before the first steps hide it."""
         X, T = self._probe
         model = self.model
-        _, zs, outs = measure.forward(model, X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            inputs, zs, outs, deltas, _, _ = backpropagate(model, X, T, self.loss_fn)
         layers = measure.layer_statistics(model, zs)
         record = json_safe({
             "epoch": 0, "loss": measure.loss_value(self.loss_fn, model, zs[-1], outs[-1], T),
             "val_loss": None, "lr": getattr(model.optimizer, "lr", None),
-            "grad_norms": gradient_norms(model, X, T, self.loss_fn),
+            "grad_norms": [_number(np.linalg.norm(measure.product_t(a, d)))
+                           for a, d in zip(inputs, deltas)],
             "weight_norms": [_norm(p.value) for p in self._weights], "update_ratio": None,
             "dead_fraction": [s["dead_fraction"] for s in layers],
             "saturated_fraction": [s["saturated_fraction"] for s in layers]})

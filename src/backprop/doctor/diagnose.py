@@ -75,7 +75,7 @@ def assess(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, run: Run | None,
 
     ``statics`` (the Doctor's): input statistics, class counts and the baseline of the whole
     data, when (X, y) are only its probe rows."""
-    X = check_X(X, model.n_features)
+    X = np.asarray(check_X(X, model.n_features), dtype=np.float64)
     T = loss_fn.prepare_targets(y, model.n_outputs, np.float64)
     if X.shape[0] != T.shape[0]:
         raise ValueError(f"X and y have different numbers of rows: X has {X.shape[0]}, "
@@ -83,33 +83,39 @@ def assess(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, run: Run | None,
     if X.shape[0] == 0:
         raise ValueError("diagnose needs at least one row of data; got 0 rows")
     rows = measure.probe_rows(X.shape[0], probe_size, seed)
-    case = build_case(model, X, T, loss_fn, run, rows)
+    case = build_case(model, X, T, loss_fn, run, rows, statics)
     if update_ratio is not None:
         case.update_ratio, case.update_how = update_ratio
     case.saturated_at_start = saturated_at_start
-    if statics is not None:
-        case.inputs, case.classes = statics["inputs"], statics["classes"]
-        case.baseline_loss, case.baseline_what = statics["baseline"], statics["what"]
     return evaluate(case), measurements_of(case, len(rows))
 
 
 def build_case(model: Any, X: np.ndarray, T: np.ndarray, loss_fn: _losses.Loss,
-               run: Run | None, rows: np.ndarray) -> Case:
-    """Measure everything the rules read (see rules.Case)."""
-    X = np.asarray(X, dtype=np.float64)
-    _, (z_out,), (output,) = measure.forward(model, X, keep=False)
+               run: Run | None, rows: np.ndarray, statics: dict[str, Any] | None = None
+               ) -> Case:
+    """Measure everything the rules read (see rules.Case); ``statics`` as in ``assess``."""
+    if len(rows) == X.shape[0]:  # the probe is all of X: one forward pass serves both
+        _, probe_z, outs = measure.forward(model, X)
+        z_out, output = probe_z[-1], outs[-1]
+    else:
+        _, (z_out,), (output,) = measure.forward(model, X, keep=False)
+        _, probe_z, _ = measure.forward(model, X[rows], hidden_only=True)
+    output = np.asarray(output, dtype=np.float64)
     model_loss = measure.loss_value(loss_fn, model, z_out, output, T)
-    _, probe_z, _ = measure.forward(model, X[rows])
-    baseline, what = measure.baseline_loss(loss_fn, T)
     out_name = model.output_activation.name
-    classes = measure.target_statistics(T, out_name)
+    if statics is None:
+        baseline, what = measure.baseline_loss(loss_fn, T)
+        statics = {"baseline": baseline, "what": what,
+                   "inputs": measure.input_statistics(X),
+                   "classes": measure.target_statistics(T, out_name)}
+    classes = statics["classes"]
     case = Case(
         loss=loss_fn.name, output_activation=out_name, n_outputs=model.n_outputs,
         classification=bool(loss_fn.classification or _losses.is_classification_target(T)),
         target_range=(float(T.min()), float(T.max())), model_loss=model_loss,
-        baseline_loss=baseline, baseline_what=what,
+        baseline_loss=statics["baseline"], baseline_what=statics["what"],
         layers=measure.layer_statistics(model, probe_z),
-        inputs=measure.input_statistics(X), classes=classes,
+        inputs=statics["inputs"], classes=classes,
         rarest_recall=None if classes is None else measure.recall_of(output, T,
                                                                      classes["rarest"]),
         run=run)
