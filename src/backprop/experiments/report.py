@@ -80,7 +80,8 @@ def best_trial(trials: Sequence[dict[str, Any]], summary: ConfigSummary, metric:
         if trial["number"] in summary.trials and trial["status"] == "ok":
             if best is None or better(trial["metrics"][metric], best["metrics"][metric]):
                 best = trial
-    assert best is not None  # a ranked configuration has ok trials
+    if best is None:
+        raise ValueError(f"configuration {summary.config} has no trial that finished ok")
     return best
 
 
