@@ -258,3 +258,72 @@ def test_bp_sweep_loads_on_first_use_and_no_backend_library_before_a_sweep():
             "assert not heavy & set(sys.modules), heavy & set(sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def _raw_table(path: Path) -> Path:
+    """A ;-separated table as it comes: a number with gaps, a text category, a boolean and
+    an ID column, and a yes/no label."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(160):
+        x, colour = rng.normal(), ["red", "green", "blue"][i % 3]
+        label = "yes" if x + (colour == "red") > 0.4 else "no"
+        rows.append([str(1000 + i), f"{x:.3f}" if i % 17 else "", colour,
+                     str(i % 2 == 0).lower(), label])
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows([["id", "x", "colour", "even", "label"],
+                                                     *rows])
+    return path
+
+
+def test_a_raw_table_with_categories_and_gaps_needs_impute_then_predicts_raw_rows(tmp_path):
+    _raw_table(tmp_path / "raw.csv")
+    text = ('[data]\nsource = "raw.csv"\ntarget = "label"\n\n[training]\nepochs = 30\n'
+            'batch_size = 16\n')
+    path = tmp_path / "raw.toml"
+    path.write_text(text)
+    with pytest.raises(ExperimentError, match=r"raw.toml line 2: .*missing values.*'x'.*"
+                                              r"data.impute"):
+        run(path)
+    path.write_text(text.replace('target = "label"', 'target = "label"\nimpute = "median"'))
+    result = run(path, tmp_path / "out")
+    assert result.model.preprocessor.categorical_columns == ["colour"]
+    loaded = bp.load(tmp_path / "out" / "model.safetensors")
+    import pandas as pd
+
+    raw = pd.DataFrame({"colour": ["red", "blue"], "x": [0.1, np.nan], "even": [True, False]})
+    assert np.array_equal(loaded.predict(raw), result.model.predict(raw))
+    assert result.metrics["test_accuracy"] > 0.7
+
+
+def test_train_on_a_raw_table_with_its_options_is_repeated_by_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _raw_table(tmp_path / "raw.csv")
+    assert main(["train", "--data", "raw.csv", "--target", "label", "--impute", "median",
+                 "--drop", "even", "--task", "classification", "--epochs", "40",
+                 "--out", "runs/raw", "--quiet", "--no-plots"]) == 0
+    written = Experiment.from_file("runs/raw/experiment.toml")
+    assert written.get("data.impute") == "median" and written.get("data.drop") == ["even"]
+    assert written.get("data.task") == "classification"
+    assert written.get("training.early_stopping.patience") == 20  # train's default
+    assert main(["run", "runs/raw/experiment.toml", "--out", "runs/again", "--quiet"]) == 0
+    first, second = bp.load("runs/raw/model.safetensors"), bp.load("runs/again/model.safetensors")
+    assert first.get_flat_weights().tobytes() == second.get_flat_weights().tobytes()
+    assert first.preprocessor.get_config() == second.preprocessor.get_config()
+
+
+@pytest.mark.filterwarnings("ignore:training ended with")
+@pytest.mark.parametrize("section, message", [
+    ('[model]\noutput_activation = "identity"', "line 6: .*binary_crossentropy needs"),
+    ('[training]\nloss = "categorical_crossentropy"', "line 6: .*with sigmoid outputs"),
+    ('[training]\nloss = "mse"', None),  # moons is no file: mse trains on the 0/1 labels
+])
+def test_a_loss_and_output_that_cannot_learn_together_are_refused(tmp_path, section, message):
+    path = tmp_path / "e.toml"
+    path.write_text(f'[data]\nsource = "moons"\nn_samples = 50\n\n{section}\n'
+                    + ("epochs = 2\n" if section.startswith("[training]") else ""))
+    if message is None:
+        assert run(path).metrics["test_loss"] >= 0
+        return
+    with pytest.raises(ExperimentError, match=message):
+        run(path)

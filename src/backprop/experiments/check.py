@@ -163,6 +163,9 @@ def normalize(raw: Mapping[str, Any], where: Where, root: Path) -> dict[str, Any
                                                              raw.get(section, {})), fields)
     training = config["training"]
     training["optimizer"] = _optimizer(where, training["optimizer"])
+    if "early_stopping" not in (raw.get("training") or {}):
+        # as backprop train: on (patience 20) when there are validation rows to watch
+        training["early_stopping"] = {"patience": 20 if config["data"]["val_size"] else 0}
     training["early_stopping"] = _early_stopping(where, training["early_stopping"])
     if "schedule" in training:
         training["schedule"] = _schedule(where, training["schedule"])

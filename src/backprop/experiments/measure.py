@@ -1,13 +1,15 @@
-"""The task's defaults and its measures: the output layer and loss a task needs, the
-standardised regression target, and the metrics of one split.
+"""What a task needs and how a split is measured, as ``backprop train`` decides them.
 
-``backprop train`` makes the same choices (its command-line helpers live in ``cli``, which this
-package may not import: ``cli`` imports it), so a run folder's numbers mean the same.
+The output layer and loss a task takes when the experiment says ``auto``, the targets as the
+loss reads them, and the metrics of one split. The command line's helpers make the same
+choices but live in ``cli``, which this package may not import (``cli`` imports it); the test
+that ``backprop run`` repeats ``backprop train`` bit for bit holds the two together.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +17,51 @@ import numpy as np
 
 from .common import plain
 
+REGRESSION_LOSSES = ("mse", "mae", "huber")
 
-def heads(task: str, n_classes: int, n_targets: int, output_activation: str | None,
+
+def heads(task: str, n_classes: int | None, output_activation: str | None,
           loss: str | None) -> tuple[int, str, str]:
-    """(outputs, output activation, loss), each given one kept: regression → identity and
-    mse; two classes → one sigmoid unit and binary cross-entropy unless softmax or the
-    categorical loss is asked for; more classes → softmax and categorical cross-entropy."""
+    """(outputs, output activation, loss), each one given kept.
+
+    Regression: identity units and mse (a classification loss is refused). Two classes: one
+    sigmoid unit and binary cross-entropy, unless a softmax output is asked for. More
+    classes: a softmax unit per class and categorical cross-entropy.
+    """
     if task == "regression":
-        return n_targets, output_activation or "identity", loss or "mse"
-    wants_classes = output_activation == "softmax" or loss == "categorical_crossentropy"
-    if task == "binary" and not wants_classes:
+        if loss is not None and loss not in REGRESSION_LOSSES:
+            raise ValueError(f"training.loss {loss!r} is a classification loss, but the target "
+                             "holds numbers to predict (regression); use mse, mae or huber, or "
+                             "data.task = \"classification\" if its values are classes")
+        return 1, output_activation or "identity", loss or "mse"
+    if task == "binary" and output_activation != "softmax":
         return 1, output_activation or "sigmoid", loss or "binary_crossentropy"
-    return n_classes, output_activation or "softmax", loss or "categorical_crossentropy"
+    return int(n_classes or 2), output_activation or "softmax", loss or "categorical_crossentropy"
 
 
-def target_scaling(y: np.ndarray) -> dict[str, list[float]]:
-    """Mean and standard deviation (1 where constant) of each target column, training rows."""
-    columns = y.reshape(len(y), -1)
-    spread = columns.std(axis=0)
-    return {"mean": columns.mean(axis=0).tolist(),
-            "scale": np.where(spread > 0, spread, 1.0).tolist()}
+def as_targets(y: np.ndarray, task: str, n_outputs: int, loss: str) -> np.ndarray:
+    """Class indices as the loss reads them: one-hot rows when several outputs meet a loss
+    other than categorical cross-entropy (mse on classes, binary cross-entropy on two
+    softmax units); indices or values otherwise."""
+    one_hot = task != "regression" and n_outputs > 1 and loss != "categorical_crossentropy"
+    return np.eye(n_outputs)[y] if one_hot else y
 
 
-def standardise(y: np.ndarray, scaling: dict[str, list[float]]) -> np.ndarray:
-    return (y.reshape(len(y), -1) - np.asarray(scaling["mean"])) / np.asarray(scaling["scale"])
-
-
-def split_metrics(model: Any, X: np.ndarray, y: np.ndarray, task: str, loss: str,
-                  scaling: dict[str, list[float]] | None) -> dict[str, float]:
-    """Classification: the loss and the accuracy. Regression: the loss on the standardised
-    target, then MSE, MAE and R² in the target's own units."""
+def split_metrics(model: Any, X: np.ndarray, y: np.ndarray, targets: np.ndarray, task: str,
+                  loss: str, to_units: Callable[[np.ndarray], np.ndarray]) -> dict[str, float]:
+    """Classification: the training loss and the accuracy. Regression: the training loss
+    (on ``targets`` as the network learns them), then MSE, MAE and R² of
+    ``to_units(outputs)`` against ``y``, in the target's own units."""
+    scores = model.evaluate(X, targets, loss=loss)
+    out = {"loss": float(scores["loss"])}
     if task != "regression":
-        scores = model.evaluate(X, y, loss=loss)
-        return {"loss": float(scores["loss"]), "accuracy": float(scores["accuracy"])}
-    truth = y.reshape(len(y), -1)
-    learned = standardise(truth, scaling) if scaling else truth
-    out = {"loss": float(model.evaluate(X, learned, loss=loss)["loss"])}
-    predicted = model.predict(X)
-    if scaling:
-        predicted = predicted * np.asarray(scaling["scale"]) + np.asarray(scaling["mean"])
-    error = predicted - truth
-    total = float(((truth - truth.mean(axis=0)) ** 2).sum())
+        out["accuracy"] = float(scores["accuracy"])
+        return out
+    truth = y.reshape(len(y), -1).astype(np.float64)
+    error = np.asarray(to_units(model.predict(X)), dtype=np.float64) - truth
+    spread = float(((truth - truth.mean(axis=0)) ** 2).sum())
     out.update(mse=float(np.mean(error ** 2)), mae=float(np.mean(np.abs(error))),
-               r2=1.0 - float((error ** 2).sum()) / total if total > 0 else float("nan"))
+               r2=1.0 - float((error ** 2).sum()) / spread if spread > 0 else float("nan"))
     return out
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .figures import metric_vs_settings, parallel_coordinates
 from .measure import write_json
-from .pipeline import Prepared, build, data_key, prepare
+from .pipeline import Prepared, build, carry, data_key, prepare
 from .report import ConfigSummary, best_trial, show, summarize
 from .runs import save_run
 from .store import Store
@@ -76,6 +76,7 @@ def save_best(run: Any, store: Store, trial: dict[str, Any]) -> Path:
     model, kwargs = build(exp, prepared)
     model.set_flat_weights(store.weights(trial["key"]))
     model.optimizer = kwargs["optimizer"]
+    carry(model, prepared)
     history = _RecordedHistory(trial["history"], trial["epochs"] or 0,
                                exp.config["training"]["epochs"])
     out = run.out / "best"
@@ -89,12 +90,12 @@ def write_trials_csv(path: Path, trials: list[dict[str, Any]], keys: list[str]) 
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["number", "status", *keys, *metrics, "epochs", "duration", "worker",
-                         "error"])
+                         "error", "warnings"])
         for t in trials:
             writer.writerow([t["number"], t["status"], *(show(t["params"].get(k)) for k in keys),
                              *(repr(t["metrics"].get(m, math.nan)) for m in metrics),
                              t["epochs"], t["duration"], t["worker"],
-                             (t["error"] or "").split("\n", 1)[0]])
+                             (t["error"] or "").split("\n", 1)[0], " | ".join(t["warnings"])])
 
 
 def finish(run: Any, store: Store, start: float, figures: bool) -> Any:

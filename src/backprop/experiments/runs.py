@@ -1,8 +1,9 @@
 """One experiment, trained and written to a run folder that ``backprop predict`` reads.
 
-A run folder holds ``model.safetensors`` (the weights with the scaler, the classes and the
-training configuration), ``experiment.toml`` (what to run to get the same weights again),
-``history.json``, ``config.json`` and, unless switched off, the figures.
+A run folder holds ``model.safetensors`` (the weights with the preprocessor, the classes and
+the training configuration, so it predicts on raw rows), ``experiment.toml`` (what to run to
+get the same weights again), ``history.json``, ``config.json`` and, unless switched off, the
+figures.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from .common import plain
 from .measure import write_json
-from .pipeline import Prepared, evaluate, heads, prepare, train
+from .pipeline import Prepared, carry, evaluate, heads, prepare, train
 from .spec import Experiment, load
 
 MODEL_FILE = "model.safetensors"
@@ -62,22 +63,24 @@ def training_config(exp: Experiment, prepared: Prepared, model: Any, history: An
     return {
         "command": "run",
         "experiment": exp.to_dict(out),
-        "data": {"source": data["source"], "name": prepared.name, "target": data.get("target"),
-                 "task": prepared.task, "n_samples": prepared.info["n_samples"],
-                 "n_features": prepared.n_features, "feature_names": prepared.feature_names,
-                 "classes": prepared.classes},
+        "data": {"source": data["source"], "name": prepared.name,
+                 "target": prepared.info["target"], "task": prepared.task,
+                 "n_samples": prepared.info["n_samples"],
+                 "n_features": len(prepared.info["feature_names"]),
+                 "feature_names": prepared.info["feature_names"],
+                 "left_out": prepared.info["left_out"], "classes": prepared.classes},
         "split": {**prepared.info["split"], "test_size": data["test_size"],
                   "val_size": data["val_size"], "stratified": prepared.task != "regression",
                   "seed": data["seed"]},
         "model": model.get_config(),
         "n_parameters": model.count_params(),
+        "preprocessor": prepared.preprocessor.get_config(),
         "training": {"loss": loss, "optimizer": model.optimizer.get_config(),
                      "epochs_requested": training["epochs"], "epochs_run": len(history.epoch),
                      "stopped_early": bool(history.stopped_early),
+                     "early_stopping": training["early_stopping"]["patience"],
                      "batch_size": training["batch_size"] or None, "l2": training["l2"],
                      "dropout": exp.config["model"]["dropout"], "seconds": seconds},
-        "preprocessor": prepared.preprocessor.get_config(),
-        "target_scaling": prepared.target_scaling,
         "metrics": metrics,
         "backprop_version": bp.__version__,
     }
@@ -91,7 +94,7 @@ def save_run(out: str | Path, exp: Experiment, prepared: Prepared, model: Any, h
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = plain(training_config(exp, prepared, model, history, metrics, seconds, out))
-    # the model was trained on encoded rows; its file carries the encoding, so that the
+    # the model trained on rows encoded beforehand; its file carries the encoding, so the
     # loaded model (and backprop predict) takes raw rows
     bp.save(model, out / MODEL_FILE, preprocessor=prepared.preprocessor,
             classes=prepared.classes, training_config=config)
@@ -102,17 +105,23 @@ def save_run(out: str | Path, exp: Experiment, prepared: Prepared, model: Any, h
 
 
 def figures(out: Path, model: Any, history: Any, prepared: Prepared) -> list[str]:
-    """History, gradient flow, architecture and (2-D classification) decision boundary."""
+    """History, gradient flow, architecture and (2-D classification on two numeric columns)
+    the decision boundary over the raw rows; ``model`` carries its preprocessor."""
     from .. import plots
     from ..plots.common import pyplot
 
     drawn = {"history.png": lambda p: plots.plot_history(history, path=p),
              "gradient_flow.png": lambda p: plots.plot_gradient_flow(history, path=p),
              "architecture.png": lambda p: plots.plot_architecture(model, path=p)}
-    if prepared.task != "regression" and prepared.n_features == 2:
+    pre, table = prepared.preprocessor, prepared.table
+    if (prepared.task != "regression" and len(pre.feature_names) == 2
+            and not pre.categorical_columns and table is not None):
+        rows = prepared.info["rows"]
+        points = {split: table.X.iloc[index].to_numpy(dtype=float)
+                  for split, index in rows.items()}
         drawn["boundary.png"] = lambda p: plots.plot_decision_boundary(
-            model, prepared.X["train"], prepared.y["train"], prepared.X.get("test"),
-            prepared.y.get("test"), path=p)
+            model, points["train"], prepared.y["train"], points.get("test"),
+            prepared.y.get("test"), path=p, class_names=prepared.classes)
     for name, draw in drawn.items():
         pyplot().close(draw(out / name))
     return list(drawn)
@@ -147,6 +156,7 @@ def run(experiment: Any, out: str | Path | None = None, *, verbose: bool = False
     model, history = train(exp, prepared, verbose=verbose)
     seconds = time.perf_counter() - start
     metrics = evaluate(model, exp, prepared)
+    carry(model, prepared)  # from here on the model takes raw rows
     if out is not None:
         out = Path(out)
         save_run(out, exp, prepared, model, history, metrics, seconds)

@@ -177,8 +177,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "l2": (nonnegative, 0.0, "L2 penalty λ·Σ‖W‖²"),
         "shuffle": (boolean, True, "reshuffle the rows every epoch"),
         "early_stopping": (lambda v: v, {"patience": 0},
-                           "patience in epochs (0: off), or a table: patience, min_delta, "
-                           "restore_best"),
+                           "patience in epochs (0: off; default 20 with validation rows), or "
+                           "a table: patience, min_delta, restore_best"),
         "schedule": (lambda v: v, ABSENT, "a table: name (step, exponential, cosine, "
                                           "plateau) and its settings"),
     },

@@ -2,11 +2,11 @@
 
 ``sweep.db`` in the sweep folder holds the experiment the sweep runs (so ``--resume`` can refuse
 a changed file) and, per trial, its values, status (pending, ok, diverged, failed, pruned),
-metrics, error, duration, worker, per-epoch history and final weights. Every finished trial is
-its own committed transaction in SQLite's write-ahead log, so a client that dies (killed, out
-of memory) loses nothing it had recorded. ``synchronous=NORMAL`` skips the disk flush of each
-commit (6 ms a trial here): only a power cut or an operating-system crash could lose the last
-trials, and ``--resume`` runs them again. Readable with any SQLite tool::
+metrics, error, warnings, duration, worker, per-epoch history and final weights. Every
+finished trial is its own committed transaction in SQLite's write-ahead log, so a client that
+dies (killed, out of memory) loses nothing it had recorded. ``synchronous=NORMAL`` skips the
+disk flush of each commit (6 ms a trial here): only a power cut or an operating-system crash
+could lose the last trials, and ``--resume`` runs them again. Readable with any SQLite tool::
 
     sqlite3 runs/sweep/sweep.db "select number, status, metrics from trials"
 """
@@ -37,6 +37,7 @@ create table if not exists trials (
     status text not null default 'pending',
     metrics text,
     error text,
+    warnings text,
     duration real,
     worker text,
     epochs integer,
@@ -141,10 +142,11 @@ class Store:
         with self._db:
             self._db.execute(
                 "insert or replace into trials (key, number, config, repeat, params, status, "
-                "metrics, error, duration, worker, epochs, history, weights, dtype, finished_at)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "metrics, error, warnings, duration, worker, epochs, history, weights, dtype, "
+                "finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (plan.key, plan.number, plan.config, plan.repeat, _json(plan.params),
-                 result.status, _json(result.metrics), result.error, result.duration,
+                 result.status, _json(result.metrics), result.error,
+                 _json(result.warnings), result.duration,
                  result.worker, result.epochs, _json(result.history),
                  None if weights is None else weights.tobytes(),
                  None if weights is None else weights.dtype.name, time.time()))
@@ -152,16 +154,17 @@ class Store:
     def trials(self) -> list[dict[str, Any]]:
         """Every trial as a dict (JSON columns decoded, weights left out), by number."""
         rows = self._db.execute(
-            "select key, number, config, repeat, params, status, metrics, error, duration, "
-            "worker, epochs, history from trials order by number")
+            "select key, number, config, repeat, params, status, metrics, error, warnings, "
+            "duration, worker, epochs, history from trials order by number")
         names = ("key", "number", "config", "repeat", "params", "status", "metrics", "error",
-                 "duration", "worker", "epochs", "history")
+                 "warnings", "duration", "worker", "epochs", "history")
         out = []
         for row in rows:
             trial = dict(zip(names, row))
-            for column in ("params", "metrics", "history"):
+            for column in ("params", "metrics", "history", "warnings"):
                 text = trial[column]
-                trial[column] = json.loads(text) if text else {}
+                trial[column] = json.loads(text) if text else ({} if column != "warnings"
+                                                               else [])
             trial["metrics"] = {k: (math.nan if v is None else v)
                                 for k, v in trial["metrics"].items()}
             out.append(trial)

@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,7 @@ class TrialResult:
     metrics: dict[str, float] = field(default_factory=dict)
     history: dict[str, list[float]] = field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
     duration: float = 0.0
     worker: str = ""
     epochs: int = 0
@@ -139,13 +141,15 @@ def execute(task: Task, shared: dict[str, Prepared]) -> TrialResult:
     if pruning is not None:
         callbacks.append(pruning)
     model = None
+    caught: list[Any] = []
     try:
         exp = Experiment.checked(task.config, task.root, lambda path: f"trial {task.number}")
         prepared = shared[task.data_key]
         model, kwargs = build(exp, prepared)
         kwargs["callbacks"] = [*kwargs["callbacks"], *callbacks]
-        history = model.fit(prepared.X["train"], prepared.fit_target(prepared.y["train"]),
-                            **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # kept with the trial, not printed mid-sweep
+            history = model.fit(**kwargs)
         if history.interrupted:  # Ctrl-C in a serial sweep: stop it, record nothing
             raise KeyboardInterrupt
         result.history, result.epochs = _history(history), len(history.epoch)
@@ -162,5 +166,6 @@ def execute(task: Task, shared: dict[str, Prepared]) -> TrialResult:
         lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
         result.status = "failed"
         result.error = f"{type(exc).__name__}: {exc}\n" + "".join(lines[-6:])
+    result.warnings = list(dict.fromkeys(str(w.message) for w in caught))
     result.duration = time.perf_counter() - start
     return result
