@@ -255,7 +255,15 @@ def test_row07_categories_booleans_gaps_and_ids_are_handled(work, messy_csv):
     # the same file, predicted as it is (ID and target columns included)
     preds = _cli_predictions(work, work / "shop", messy_csv, "shop_preds")
     frame = datasets.read_table(messy_csv, "price", features=list(pre.feature_names)).X
-    np.testing.assert_allclose(preds["prediction"], model.predict(frame)[:, 0], rtol=1e-12)
+    expected = model.predict(frame)[:, 0]
+    np.testing.assert_allclose(preds["prediction"], expected, rtol=1e-12)
+    # the exported graph one-hot encodes and imputes too (ai.onnx.ml operators)
+    from backprop.io import onnx_inputs
+
+    session = _onnx(work, work / "shop", "shop")
+    assert [i.name for i in session.get_inputs()] == ["X", "colour"]
+    got = session.run(None, onnx_inputs(model, frame))[0][:, 0]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
 
 
 def test_row07_drop_and_features_pick_the_columns(work, messy_csv):

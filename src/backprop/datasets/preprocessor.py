@@ -312,6 +312,16 @@ class Preprocessor:
             unseen[name] = new
         return out
 
+    def raw_columns(self, X: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The rows as the exported graphs take them, before any fitted number is applied:
+        the numeric and boolean columns as float64 (n, n_numeric), NaN where missing, and
+        each categorical column as str (n,), the empty string where missing."""
+        frame = self._as_frame(X)
+        numeric = self._numeric_block(frame)
+        text = {name: _as_text(frame[name]).fillna("").to_numpy(dtype=object).astype(str)
+                for name in self.categorical_columns}
+        return numeric, text
+
     def transform_target(self, y: Any) -> Any:
         """Targets as the network learns them: standardised (n, k) with target scaling,
         else ``y`` unchanged."""

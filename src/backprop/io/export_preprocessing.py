@@ -108,15 +108,9 @@ def onnx_inputs(model: Any, X: Any) -> dict[str, np.ndarray]:
     if pre is None:
         X = model.preprocessor.transform(X) if model.preprocessor is not None else X
         return {"X": np.asarray(X, dtype=np.float32)}
-    frame = pre._as_frame(X)
-    feed = {}
-    if pre.numeric_columns:
-        feed["X"] = pre._numeric_block(frame).astype(np.float32)
-    from ..datasets.preprocessor import _as_text
-
-    for name in pre.categorical_columns:
-        text = _as_text(frame[name]).fillna("")
-        feed[name] = text.to_numpy(dtype=object).astype(str).reshape(-1, 1)
+    numeric, text = pre.raw_columns(X)
+    feed = {"X": numeric.astype(np.float32)} if pre.numeric_columns else {}
+    feed.update({name: values.reshape(-1, 1) for name, values in text.items()})
     return feed
 
 
