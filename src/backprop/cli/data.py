@@ -125,17 +125,15 @@ def resolve_task(args: Any) -> str | None:
 
 def task_settings(task: str, n_classes: int | None, n_targets: int,
                   output_activation: str | None, loss: str | None) -> tuple[int, str, str]:
-    """(n_outputs, output activation, loss) for a task, filling in what was not given."""
-    if task == "regression":
-        if loss is not None and loss not in REGRESSION_LOSSES:
-            raise ValueError(f"--loss {loss} is a classification loss, but the target holds "
-                             "numbers to predict (regression); use --loss mse (or mae, huber), "
-                             "or --task classification if its values are classes")
-        return n_targets, output_activation or "identity", loss or "mse"
-    wants_classes = output_activation == "softmax" or loss == "categorical_crossentropy"
-    if task == "binary" and not wants_classes:
-        return 1, output_activation or "sigmoid", loss or "binary_crossentropy"
-    return n_classes, output_activation or "softmax", loss or "categorical_crossentropy"
+    """(n_outputs, output activation, loss) for a task, filling in what was not given (the
+    choices ``backprop run`` makes too: ``experiments.measure.heads``)."""
+    from ..experiments.measure import heads
+
+    if task == "regression" and loss is not None and loss not in REGRESSION_LOSSES:
+        raise ValueError(f"--loss {loss} is a classification loss, but the target holds "
+                         "numbers to predict (regression); use --loss mse (or mae, huber), "
+                         "or --task classification if its values are classes")
+    return heads(task, n_classes or 0, n_targets, output_activation, loss)
 
 
 def training_targets(y: np.ndarray, task: str, n_outputs: int, loss: str) -> np.ndarray:
