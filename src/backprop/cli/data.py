@@ -123,8 +123,8 @@ def resolve_task(args: Any) -> str | None:
     return None
 
 
-def task_settings(task: str, n_classes: int | None, n_targets: int,
-                  output_activation: str | None, loss: str | None) -> tuple[int, str, str]:
+def task_settings(task: str, n_classes: int | None, output_activation: str | None,
+                  loss: str | None) -> tuple[int, str, str]:
     """(n_outputs, output activation, loss) for a task, filling in what was not given (the
     choices ``backprop run`` makes too: ``experiments.measure.heads``)."""
     from ..experiments.measure import heads
@@ -133,16 +133,16 @@ def task_settings(task: str, n_classes: int | None, n_targets: int,
         raise ValueError(f"--loss {loss} is a classification loss, but the target holds "
                          "numbers to predict (regression); use --loss mse (or mae, huber), "
                          "or --task classification if its values are classes")
-    return heads(task, n_classes or 0, n_targets, output_activation, loss)
+    return heads(task, n_classes, output_activation, loss)
 
 
 def training_targets(y: np.ndarray, task: str, n_outputs: int, loss: str) -> np.ndarray:
-    """Class indices as the loss reads them: indices for categorical cross-entropy and one
-    output, one-hot rows for any other loss over several outputs (mse on classes, binary
-    cross-entropy on two softmax units)."""
-    if task == "regression" or n_outputs == 1 or loss == "categorical_crossentropy":
-        return y
-    return np.eye(n_outputs)[y]
+    """Class indices as the loss reads them (``experiments.measure.as_targets``, the same for
+    ``backprop run``): one-hot rows for a loss other than categorical cross-entropy over
+    several outputs (mse on classes, binary cross-entropy on two softmax units)."""
+    from ..experiments.measure import as_targets
+
+    return as_targets(y, task, n_outputs, loss)
 
 
 def read_rows(path: str) -> Any:

@@ -73,7 +73,7 @@ def _explain_inputs(args: Any) -> tuple[Any, np.ndarray, np.ndarray, str]:
                              noise=args.noise, seed=args.seed)
         X = datasets.Preprocessor(args.scale).fit(ds.X).transform(ds.X)
         n_outputs, out_act, loss = data.task_settings(
-            ds.task, ds.n_classes, 1, args.output_activation, args.loss)
+            ds.task, ds.n_classes, args.output_activation, args.loss)
         model = bp.MLP([X.shape[1], *args.hidden, n_outputs], activation=args.activation,
                        output_activation=out_act, seed=args.seed, dtype="float64")
         y = ds.y

@@ -109,7 +109,7 @@ def prepare(args: Any, console: Any) -> Run:
                       f"{', ...' if table.n_classes > 8 else ''}); to predict it as a number "
                       "use --task regression (or --loss mse)", markup=False)
     n_outputs, output_activation, loss = data.task_settings(
-        task, table.n_classes, 1, args.output_activation, args.loss)
+        task, table.n_classes, args.output_activation, args.loss)
     pairing = bp.losses.pairing_problem(loss, output_activation, n_outputs)
     if pairing is not None:
         raise ValueError(pairing.message("cli"))
