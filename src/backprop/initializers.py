@@ -42,102 +42,68 @@ def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
     return shape[0], shape[1]
 
 
-def _normal(std: float) -> Initializer:
-    def init(shape, rng, dtype=np.float32):
-        return (rng.standard_normal(shape) * std).astype(dtype, copy=False)
-
-    return init
-
-
-def _uniform(limit: float) -> Initializer:
-    def init(shape, rng, dtype=np.float32):
-        return rng.uniform(-limit, limit, size=shape).astype(dtype, copy=False)
-
-    return init
-
-
-def xavier_uniform(shape, rng, dtype=np.float32):
-    """Glorot & Bengio 2010: keeps the variance of activations and gradients for tanh nets."""
-    fan_in, fan_out = _fans(shape)
-    return _uniform(math.sqrt(6.0 / (fan_in + fan_out)))(shape, rng, dtype)
-
-
-def xavier_normal(shape, rng, dtype=np.float32):
-    fan_in, fan_out = _fans(shape)
-    return _normal(math.sqrt(2.0 / (fan_in + fan_out)))(shape, rng, dtype)
-
-
-def he_normal(shape, rng, dtype=np.float32):
-    """He et al. 2015: variance 2/fan_in compensates relu zeroing half of its inputs."""
-    fan_in, _ = _fans(shape)
-    return _normal(math.sqrt(2.0 / fan_in))(shape, rng, dtype)
-
-
-def he_uniform(shape, rng, dtype=np.float32):
-    fan_in, _ = _fans(shape)
-    return _uniform(math.sqrt(6.0 / fan_in))(shape, rng, dtype)
-
-
-def lecun_normal(shape, rng, dtype=np.float32):
-    """LeCun 1998: variance 1/fan_in (the companion of selu)."""
-    fan_in, _ = _fans(shape)
-    return _normal(math.sqrt(1.0 / fan_in))(shape, rng, dtype)
-
-
-def lecun_uniform(shape, rng, dtype=np.float32):
-    fan_in, _ = _fans(shape)
-    return _uniform(math.sqrt(3.0 / fan_in))(shape, rng, dtype)
-
-
-def small_normal(shape, rng, dtype=np.float32):
-    """N(0, σ²) with σ = 0.01: fine for tiny nets, vanishing signals in deep ones."""
-    _fans(shape)
-    return _normal(0.01)(shape, rng, dtype)
-
-
-def zeros(shape, rng, dtype=np.float32):
-    """All zeros: every unit of a layer stays identical (no symmetry breaking)."""
-    _fans(shape)
-    return np.zeros(shape, dtype=dtype)
-
-
 #: variance of each initialiser as a function of (fan_in, fan_out); used by tests and the tour
-VARIANCE: dict[str, Callable[[int, int], float]] = {
-    "xavier_uniform": lambda i, o: 2.0 / (i + o),
-    "xavier_normal": lambda i, o: 2.0 / (i + o),
-    "he_normal": lambda i, o: 2.0 / i,
-    "he_uniform": lambda i, o: 2.0 / i,
-    "lecun_normal": lambda i, o: 1.0 / i,
-    "lecun_uniform": lambda i, o: 1.0 / i,
-    "small_normal": lambda i, o: 1e-4,
-    "zeros": lambda i, o: 0.0,
-}
-
-_ALIASES = {
-    "xavier_uniform": ("glorot_uniform", "xavier"),
-    "xavier_normal": ("glorot_normal",),
-    "he_normal": ("kaiming_normal", "he"),
-    "he_uniform": ("kaiming_uniform",),
-    "lecun_normal": ("lecun",),
-    "lecun_uniform": (),
-    "small_normal": ("small", "random_small"),
-    "zeros": ("zero",),
-}
-
-_FUNCTIONS = {
-    "xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
-    "he_normal": he_normal, "he_uniform": he_uniform,
-    "lecun_normal": lecun_normal, "lecun_uniform": lecun_uniform,
-    "small_normal": small_normal, "zeros": zeros,
-}
+VARIANCE: dict[str, Callable[[int, int], float]] = {}
 
 
-def _returning(function: Initializer) -> Callable[[], Initializer]:
-    return lambda: function
+def _register(name: str, aliases: tuple[str, ...], distribution: str,
+              scale: Callable[[int, int], float], variance: Callable[[int, int], float],
+              doc: str) -> Initializer:
+    """Define, register and return one initialiser.
+
+    ``distribution`` is "normal" (``scale`` is the standard deviation), "uniform" (``scale``
+    is the limit L of U(−L, L)) or "zeros".
+    """
+
+    def init(shape, rng, dtype=np.float32):
+        fan_in, fan_out = _fans(shape)
+        if distribution == "zeros":
+            return np.zeros(shape, dtype=dtype)
+        s = scale(fan_in, fan_out)
+        if distribution == "normal":
+            return (rng.standard_normal(shape) * s).astype(dtype, copy=False)
+        return rng.uniform(-s, s, size=shape).astype(dtype, copy=False)
+
+    init.__name__ = init.__qualname__ = name
+    init.__doc__ = doc
+    VARIANCE[name] = variance
+    INITIALIZERS.register(name, *aliases)(lambda: init)
+    return init
 
 
-for _name, _function in _FUNCTIONS.items():
-    INITIALIZERS.register(_name, *_ALIASES[_name])(_returning(_function))
+# One row per initialiser: name, aliases, distribution, its scale, its variance.
+xavier_uniform = _register(
+    "xavier_uniform", ("glorot_uniform", "xavier"), "uniform",
+    lambda i, o: math.sqrt(6.0 / (i + o)), lambda i, o: 2.0 / (i + o),
+    "Glorot & Bengio 2010: keeps the variance of activations and gradients for tanh nets.")
+xavier_normal = _register(
+    "xavier_normal", ("glorot_normal",), "normal",
+    lambda i, o: math.sqrt(2.0 / (i + o)), lambda i, o: 2.0 / (i + o),
+    "Glorot & Bengio 2010, normal: N(0, 2/(fan_in + fan_out)).")
+he_normal = _register(
+    "he_normal", ("kaiming_normal", "he"), "normal",
+    lambda i, o: math.sqrt(2.0 / i), lambda i, o: 2.0 / i,
+    "He et al. 2015: variance 2/fan_in compensates relu zeroing half of its inputs.")
+he_uniform = _register(
+    "he_uniform", ("kaiming_uniform",), "uniform",
+    lambda i, o: math.sqrt(6.0 / i), lambda i, o: 2.0 / i,
+    "He et al. 2015, uniform: U(−√(6/fan_in), +√(6/fan_in)).")
+lecun_normal = _register(
+    "lecun_normal", ("lecun",), "normal",
+    lambda i, o: math.sqrt(1.0 / i), lambda i, o: 1.0 / i,
+    "LeCun 1998: variance 1/fan_in (the companion of selu).")
+lecun_uniform = _register(
+    "lecun_uniform", (), "uniform",
+    lambda i, o: math.sqrt(3.0 / i), lambda i, o: 1.0 / i,
+    "LeCun 1998, uniform: U(−√(3/fan_in), +√(3/fan_in)).")
+small_normal = _register(
+    "small_normal", ("small", "random_small"), "normal",
+    lambda i, o: 0.01, lambda i, o: 1e-4,
+    "N(0, σ²) with σ = 0.01: fine for tiny nets, vanishing signals in deep ones.")
+zeros = _register(
+    "zeros", ("zero",), "zeros",
+    lambda i, o: 0.0, lambda i, o: 0.0,
+    "All zeros: every unit of a layer stays identical (no symmetry breaking).")
 
 #: activations for which He initialisation is the default
 RELU_FAMILY = frozenset({"relu", "leaky_relu", "elu"})

@@ -53,9 +53,10 @@ class Loss:
         ``value`` is their mean."""
         raise NotImplementedError
 
-    def weighted_value(self, a, T, z, weights: np.ndarray) -> float:
-        """Mean of the per-element losses, each sample's row scaled by ``weights`` (n, 1)."""
-        return float(np.mean(self.elementwise(a, T, z) * weights))
+    def weighted_value(self, a, T, z, sample_weight: np.ndarray) -> float:
+        """Mean of the per-element losses, each sample's row scaled by ``sample_weight``
+        (n, 1)."""
+        return float(np.mean(self.elementwise(a, T, z) * sample_weight))
 
     def fused_gradient(self, a: np.ndarray, T: np.ndarray) -> np.ndarray:
         """(a − T)/N, valid only when the output activation is ``fuses_with``."""

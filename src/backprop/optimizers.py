@@ -28,6 +28,8 @@ class Optimizer:
     name = "optimizer"
     #: names of state arrays that earlier versions saved and ``load_state_arrays`` converts
     legacy_state_arrays: tuple[str, ...] = ()
+    #: the subclass's own settings, as get_config() reports them
+    config_keys: tuple[str, ...] = ()
 
     def __init__(self, lr: float, weight_decay: float = 0.0, clipnorm: float | None = None):
         self.lr = check_positive("learning rate", lr)
@@ -96,9 +98,12 @@ class Optimizer:
         self._state[id(p)] = fresh
 
     def get_config(self) -> dict[str, Any]:
+        """JSON-safe settings: the name, lr, weight_decay, clipnorm (when set) and the
+        subclass's ``config_keys``."""
         config = {"name": self.name, "lr": self.lr, "weight_decay": self.weight_decay}
         if self.clipnorm is not None:
             config["clipnorm"] = self.clipnorm
+        config.update({key: getattr(self, key) for key in self.config_keys})
         return config
 
     def __repr__(self) -> str:
@@ -153,6 +158,7 @@ class SGD(Optimizer):
     """
 
     name = "sgd"
+    config_keys = ("momentum", "nesterov")
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0, clipnorm: float | None = None) -> None:
@@ -181,9 +187,6 @@ class SGD(Optimizer):
             g = g + self.momentum * v if self.nesterov else v
         p.value -= self._lr * g
 
-    def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
-
 
 @OPTIMIZERS.register("adam")
 class Adam(Optimizer):
@@ -199,6 +202,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    config_keys = ("beta_1", "beta_2", "epsilon")
     decoupled = False
     legacy_state_arrays = ("m", "v")
 
@@ -255,10 +259,6 @@ class Adam(Optimizer):
             state["v_sum"] = np.asarray(state.pop("v")) / (1 - self.beta_2)
         super().load_state_arrays(p, state)
 
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon}
-
 
 @OPTIMIZERS.register("adamw")
 class AdamW(Adam):
@@ -281,6 +281,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    config_keys = ("alpha", "epsilon", "momentum")
 
     def __init__(self, lr: float = 1e-2, alpha: float = 0.99, epsilon: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0,
@@ -310,16 +311,13 @@ class RMSprop(Optimizer):
         else:
             _step_scaled(p, g, sq, self.lr, self.epsilon)
 
-    def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha, "epsilon": self.epsilon,
-                "momentum": self.momentum}
-
 
 @OPTIMIZERS.register("adagrad")
 class Adagrad(Optimizer):
     """Adagrad as ``torch.optim.Adagrad``: s ← s + g², θ ← θ − η·g/(√s + ε)."""
 
     name = "adagrad"
+    config_keys = ("epsilon", "initial_accumulator_value")
 
     def __init__(self, lr: float = 1e-2, epsilon: float = 1e-10,
                  initial_accumulator_value: float = 0.0, weight_decay: float = 0.0,
@@ -338,7 +336,3 @@ class Adagrad(Optimizer):
         s = state["sum"]
         s += np.square(g)
         _step_scaled(p, g, s, self.lr, self.epsilon)
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon,
-                "initial_accumulator_value": self.initial_accumulator_value}

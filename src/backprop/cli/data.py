@@ -211,6 +211,13 @@ def loss_caption(loss: str, task: str, target_scaling: bool) -> str:
     return text
 
 
+def console() -> Any:
+    """A rich ``Console`` for the commands' output (rich is imported on first use)."""
+    from rich.console import Console
+
+    return Console()
+
+
 def print_metrics(console: Any, title: str, rows: dict[str, dict[str, float]],
                   caption: str | None = None) -> None:
     """A rich table: one row per data split, one column per metric."""

@@ -13,12 +13,6 @@ from . import data
 from .findings import print_findings
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 def run_history(model_dir: str) -> dict[str, Any] | None:
     """A run folder's history.json (with stopped_early from config.json), or None."""
     folder = Path(model_dir)
@@ -47,7 +41,7 @@ def doctor(args: Any) -> int:
         raise ValueError(f"the model at {args.model} records no loss; retrain it with "
                          "'backprop train'")
     diagnosis = bp.diagnose(model, X, y, history=run_history(args.model), loss=loss)
-    print_findings(_console(), diagnosis, f"Doctor: {args.model} on {args.data}")
+    print_findings(data.console(), diagnosis, f"Doctor: {args.model} on {args.data}")
     if args.output:
         data.write_json(Path(args.output), diagnosis.to_dict())
     return 0
@@ -87,7 +81,7 @@ def explain(args: Any) -> int:
     model, X, y, loss = _explain_inputs(args)
     optimizer = bp.optimizers.get(args.optimizer, lr=args.lr)
     step = bp.explain_step(model, X, y, loss=loss, optimizer=optimizer)
-    print_step(_console(), step, args.max_rows, args.max_cols)
+    print_step(data.console(), step, args.max_rows, args.max_cols)
     if args.markdown:
         Path(args.markdown).write_text(step.to_markdown(args.max_rows, args.max_cols),
                                        encoding="utf-8")

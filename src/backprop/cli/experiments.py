@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import data
+
 
 def add_parsers(sub: Any, positive_int: Any, run_command: Any) -> None:
     """Register ``run`` and ``sweep`` (called by ``cli.main.build_parser``)."""
@@ -85,12 +87,6 @@ def _experiment(args: Any) -> Any:
     return exp
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 def _metrics_table(metrics: dict[str, float], title: str) -> Any:
     from rich.table import Table
 
@@ -117,7 +113,7 @@ def run(args: Any) -> int:
     exp = _experiment(args)
     name = exp.config.get("experiment", {}).get("name") or exp.name
     out = Path(args.out or Path("runs") / name)
-    console = _console()
+    console = data.console()
     if "sweep" in exp.config:
         console.print("[dim]the file's [sweep] section is not used by 'run' (see "
                       "'backprop sweep')[/dim]")
@@ -137,7 +133,7 @@ def sweep(args: Any) -> int:
     from ..experiments.sweep import sweep as run_sweep
 
     exp = _experiment(args)
-    console = _console()
+    console = data.console()
     try:
         result = run_sweep(exp, args.out, backend="serial" if args.serial else "processes",
                            workers=args.workers, scheduler=args.scheduler,

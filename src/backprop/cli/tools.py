@@ -12,17 +12,11 @@ import numpy as np
 from . import data
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 def _save(fig: Any, path: Path) -> int:
     from ..plots.common import pyplot
 
     pyplot().close(fig)
-    _console().print(f"wrote {path}")
+    data.console().print(f"wrote {path}")
     return 0
 
 
@@ -117,7 +111,7 @@ def gradcheck(args: Any) -> int:
         ok = error < args.tolerance
         table.add_row(name, "×".join(map(str, param.value.shape)), f"{error:.2e}",
                       "[green]ok[/green]" if ok else "[red]FAIL[/red]")
-    console = _console()
+    console = data.console()
     console.print(table)
     passed = result.passed(args.tolerance)
     console.print(f"largest relative error {result.max_error:.2e} "
@@ -136,7 +130,7 @@ def export(args: Any) -> int:
     suffix = {"onnx": "model.onnx", "torch": "model.pt"}[args.format]
     path = _output(args, str(base / suffix))
     written = (io.export_onnx if args.format == "onnx" else io.export_torch)(model, path)
-    console = _console()
+    console = data.console()
     console.print(f"wrote {written}")
     pre = model.preprocessor
     if getattr(pre, "kind", None) == "tabular":
@@ -154,7 +148,7 @@ def export(args: Any) -> int:
 def tour(args: Any) -> int:
     from .. import tour as tour_module
 
-    console = _console()
+    console = data.console()
     result = tour_module.run(args.out, log=lambda line: console.print(line, markup=False))
     console.print(f"wrote {result.report_md}, {result.report_html} and "
                   f"{len(result.figures)} figures in {result.seconds:.1f} s")

@@ -25,12 +25,6 @@ from . import data
 EXIT_INTERRUPTED = 130
 
 
-def _console():
-    from rich.console import Console
-
-    return Console()
-
-
 @dataclass(eq=False)
 class Run:
     """Everything one ``backprop train`` builds, step by step."""
@@ -74,7 +68,7 @@ class Run:
 
 
 def train(args: Any) -> int:
-    console = _console()
+    console = data.console()
     run = prepare(args, console)
     fit(run)
     measure(run)
@@ -396,7 +390,7 @@ def evaluate(args: Any) -> int:
     targets = data.training_targets(y, task, model.n_outputs, loss)
     result = data.metrics(model, X, y, task, targets)
     scaled = bool(getattr(model.preprocessor, "target_scaling", False))
-    data.print_metrics(_console(), f"{args.model} on {args.data}", {"data": result},
+    data.print_metrics(data.console(), f"{args.model} on {args.data}", {"data": result},
                        data.loss_caption(loss, task, scaled))
     if args.output:
         data.write_json(Path(args.output), {"model": args.model, "data": args.data,
@@ -421,7 +415,7 @@ def predict(args: Any) -> int:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(rows)
-    console = _console()
+    console = data.console()
     for w in caught:
         console.print(f"[yellow]warning:[/yellow] {_escape(str(w.message))}")
     console.print(f"wrote {len(rows)} predictions to {path}")

@@ -81,11 +81,26 @@ def _xor() -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(ctx: Context) -> None:
+    ctx.report.heading(2, "4.1 Multi-layer perceptrons")
+    acc_default, acc_loose, line_accuracy = _linear_model_fails(ctx)
+    study, doctor = _mlp_solves_it(ctx)
+    example = _architecture(ctx, study)
+    ctx.measurements["4.1"] = {
+        "linear_accuracy": acc_default, "linear_unregularised_accuracy": acc_loose,
+        "best_line_accuracy": line_accuracy,
+        "xor": {k: v for k, v in study.items() if not k.startswith("_")},
+        "example_parameters": example.count_params(),
+        "doctor": doctor,
+    }
+    ctx.log(f"4.1  XOR: linear {acc_default:.0%}, MLP solves {study['solved']}/"
+            f"{study['seeds']} seeds")
+
+
+def _linear_model_fails(ctx: Context) -> tuple[float, float, float]:
     from sklearn.linear_model import LogisticRegression
 
     report = ctx.report
     X, y = _xor()
-    report.heading(2, "4.1 Multi-layer perceptrons")
     report.heading(3, "XOR: why a linear model fails")
     default = LogisticRegression().fit(X, y)
     loose = LogisticRegression(C=1e6, max_iter=10_000).fit(X, y)
@@ -116,7 +131,11 @@ def run(ctx: Context) -> None:
     ctx.figure(fig, "xor_linear.png",
                "Left: logistic regression's P(class 1) over the plane. Right: the best any "
                "straight line can do on XOR.")
+    return acc_default, acc_loose, line_accuracy
 
+
+def _mlp_solves_it(ctx: Context) -> tuple[dict[str, Any], Any]:
+    report = ctx.report
     report.heading(3, "A multi-layer perceptron solves it — on most seeds")
     study = seed_study()
     ctx.results["xor"] = study
@@ -150,7 +169,11 @@ def run(ctx: Context) -> None:
                              f"[2, {s['hidden']}, 1] on XOR: {study['solved']} of "
                              f"{study['seeds']} seeds solve it", ctx.path("xor_seeds.png"))
     ctx.figure(fig, "xor_seeds.png", "Final training loss for each seed of the XOR network.")
+    return study, doctor
 
+
+def _architecture(ctx: Context, study: dict[str, Any]) -> bp.MLP:
+    report = ctx.report
     report.heading(3, "Network architecture")
     sizes = [2, 4, 3, 1]
     example = bp.MLP(sizes, activation="relu", output_activation="sigmoid", seed=0)
@@ -169,12 +192,4 @@ def run(ctx: Context) -> None:
                                   title=f"Trained XOR network (seed {first_solved})")
     ctx.figure(fig, "xor_architecture.png", "The trained XOR network: line width is |w|, "
                "blue positive and red negative weights.")
-    ctx.measurements["4.1"] = {
-        "linear_accuracy": acc_default, "linear_unregularised_accuracy": acc_loose,
-        "best_line_accuracy": line_accuracy,
-        "xor": {k: v for k, v in study.items() if not k.startswith("_")},
-        "example_parameters": example.count_params(),
-        "doctor": doctor,
-    }
-    ctx.log(f"4.1  XOR: linear {acc_default:.0%}, MLP solves {study['solved']}/"
-            f"{study['seeds']} seeds")
+    return example
