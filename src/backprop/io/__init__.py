@@ -9,8 +9,8 @@
 - :func:`export_onnx`, :func:`to_torch`, :func:`from_torch`, :func:`export_torch`: deployment
   where backprop is not installed.
 
-The pieces live in ``_io_format`` (container), ``_io_model`` (model ↔ tensors and
-metadata), ``_io_checkpoint`` and ``_io_export``.
+The pieces live in ``format`` (container), ``model_file`` (model ↔ tensors and
+metadata), ``checkpoint`` and ``export``.
 """
 
 from __future__ import annotations

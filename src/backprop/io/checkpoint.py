@@ -1,6 +1,6 @@
 """Checkpoints: ``ModelCheckpoint`` writes them during ``fit``; ``restore_checkpoint`` resumes.
 
-A checkpoint is a model file (see ``_io_model``) with ``kind = "checkpoint"``, the optimiser's
+A checkpoint is a model file (see ``model_file``) with ``kind = "checkpoint"``, the optimiser's
 arrays as tensors ``optimizer.<key>`` (each the shape of ``model.flat_param``), and a
 ``checkpoint`` metadata entry::
 
