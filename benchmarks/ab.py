@@ -3,8 +3,10 @@
 Two long-lived worker processes, one with each tree's ``src`` first on ``PYTHONPATH``, run
 ``workloads.run_backprop`` on request. The driver asks them in turn (A then B, then B then A in
 the next round), so a slow spell of this shared machine falls on both sides rather than on one
-side's block of runs. It prints, per workload, each side's median and the ratio after/before
-(above 1: the after tree is slower).
+side's block of runs. It prints, per workload, each side's median and minimum and three
+ratios after/before (above 1: the after tree is slower): of the medians, of the minimums (noise
+only ever adds time, so the minimum is the steadiest estimate on a busy machine) and the
+median of the ratios of runs taken side by side.
 
 Usage::
 
@@ -82,8 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--before is required")
     sides = [Side("before", args.before), Side("after", args.after)]
     print(f"before: {sides[0].module}\nafter:  {sides[1].module}\n")
-    print(f"{'workload':<9}{'before':>11}{'after':>11}{'after/before':>14}"
-          f"{'round ratios (min-max)':>26}{'accuracy':>18}")
+    print(f"{'workload':<9}{'before med':>11}{'after med':>11}{'before min':>11}"
+          f"{'after min':>11}  {'after/before: medians':>21}{'minimums':>10}{'pairs':>7}"
+          f"{'accuracy':>14}")
     try:
         for key in args.only.split(","):
             for side in sides:  # warm-up: data, imports, allocator, BLAS threads
@@ -96,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
                     times[side.name].append(result["seconds"])
                     accuracy[side.name] = result["accuracy"]
             before, after = (statistics.median(times[s.name]) for s in sides)
-            per_round = [b / a for a, b in zip(times["before"], times["after"])]
-            print(f"{key:<9}{before:>10.4f}s{after:>10.4f}s{after / before:>14.3f}"
-                  f"{min(per_round):>16.3f}-{max(per_round):.3f}"
-                  f"{accuracy['before']:>11.3f}/{accuracy['after']:.3f}", flush=True)
+            low_before, low_after = (min(times[s.name]) for s in sides)
+            pairs = statistics.median(b / a for a, b in zip(times["before"], times["after"]))
+            print(f"{key:<9}{before:>10.4f}s{after:>10.4f}s{low_before:>10.4f}s"
+                  f"{low_after:>10.4f}s  {after / before:>21.3f}{low_after / low_before:>10.3f}"
+                  f"{pairs:>7.3f}{accuracy['before']:>8.3f}/{accuracy['after']:.3f}",
+                  flush=True)
     finally:
         for side in sides:
             side.close()
