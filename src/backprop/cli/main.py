@@ -161,6 +161,15 @@ def _tool_parsers(sub) -> None:
                                                          "(default out/chapter4)")
     p.set_defaults(func=_run("tools", "tour"))
 
+    p = sub.add_parser("playground", help="watch and steer a network learn in your browser",
+                       description="Serve the playground on 127.0.0.1 (only this computer "
+                                   "can reach it) and open it in the web browser; Ctrl-C "
+                                   "stops it. Needs the playground extra.")
+    p.add_argument("--port", type=data.nonnegative_int, default=None,
+                   help="port to listen on (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open the browser")
+    p.set_defaults(func=_run("playground", "playground"))
+
 
 def _doctor_parsers(sub) -> None:
     from .. import activations, losses, optimizers
