@@ -30,6 +30,12 @@ const stats = {
   get header() { return app.frame && app.frame.header; },
   get output() { return app.frame && Array.from(app.frame.arrays.output); },
   get canvasesPainted() { return output.painted && network.painted; },
+  /** Where the network's biases and links are drawn, in page coordinates. */
+  layout() { return network.positions(); },
+  /** The value on screen of W⁽ˡ⁾[i, j] (kind "W") or b⁽ˡ⁾[j] (kind "b"). */
+  param(l, kind, i, j) {
+    return kind === "W" ? network.params.weight(l, i, j) : network.params.bias(l, j);
+  },
 };
 window.playground = stats;
 

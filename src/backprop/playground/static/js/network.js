@@ -229,6 +229,22 @@ export class NetworkView {
     }
   }
 
+  /** Page coordinates of every bias square and of each link's middle (for tests). */
+  positions() {
+    const rect = this.canvas.getBoundingClientRect();
+    const ox = rect.left + window.scrollX, oy = rect.top + window.scrollY;
+    const biases = [];
+    for (let c = 1; c < this.columns.length; c++) {
+      this.columns[c].nodes.forEach((node, j) => biases.push({ l: c, j,
+        x: ox + node.x - this.size / 2, y: oy + node.y + this.size / 2 }));
+    }
+    const links = this.links.map((link) => {
+      const [x, y] = link.pts[Math.floor(link.pts.length / 2)];
+      return { l: link.l, i: link.i, j: link.j, x: ox + x, y: oy + y };
+    });
+    return { biases, links };
+  }
+
   // -- reading and editing ---------------------------------------------------------------
   find(x, y) {
     const { size } = this;
