@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -179,11 +180,11 @@ def create_app(allowed_hosts: tuple[str, ...] = LOCAL_HOSTS, fps: float = FPS) -
         finally:
             sender.cancel()
             sessions.discard(connection)
-            await asyncio.to_thread(connection.session.close)
-            try:
-                await sender
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - page already gone
-                pass
+            # Stop the worker from a plain thread: this task may itself be cancelled right
+            # now (server shutting down), and an awaited executor job that has not started
+            # yet would be cancelled with it, leaving the worker training on its own.
+            threading.Thread(target=connection.session.close, name="playground-close",
+                             daemon=True).start()
 
     routes = [
         Route("/", index),
