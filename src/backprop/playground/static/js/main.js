@@ -25,7 +25,7 @@ const app = {
 
 // What tests and the benchmark read (nothing here steers the page).
 const stats = {
-  framesReceived: 0, framesPainted: 0, errors: [], messages: [],
+  framesReceived: 0, framesPainted: 0, drawMs: 0, errors: [], messages: [],
   get state() { return app.state; },
   get header() { return app.frame && app.frame.header; },
   get output() { return app.frame && Array.from(app.frame.arrays.output); },
@@ -131,7 +131,9 @@ function paint() {
     app.pending = null;
     if (frame.header.generation === app.state.generation) {
       app.frame = frame;
+      const start = performance.now();
       draw(frame);
+      stats.drawMs += performance.now() - start;
       stats.framesPainted++;
     }
   }
@@ -218,9 +220,12 @@ function gradLegend(layers) {
 
 function placeLayerControls(xs) {
   const holder = $("layer-controls");
-  const controls = holder.children;
-  Array.from(controls).forEach((el, k) => {
+  const spacing = xs.length > 1 ? xs[1] - xs[0] : 120;
+  const width = Math.max(40, Math.min(96, spacing - 6));
+  Array.from(holder.children).forEach((el, k) => {
     el.style.left = `${xs[k] ?? 0}px`;
+    el.style.width = `${width}px`;
+    el.querySelector("select").style.maxWidth = `${width - 2}px`;
   });
 }
 
