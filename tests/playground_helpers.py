@@ -56,7 +56,12 @@ class Page:
         raise AssertionError(f"no {kind!r} message in {limit} messages")
 
     def frame_where(self, test, limit: int = 3000) -> tuple[dict[str, Any], dict]:
-        """Read until a frame whose header passes ``test``."""
+        """The latest frame if its header passes ``test``, else the next one that does.
+
+        (A frame may come before the reply to the message that caused it: the server sends
+        frames and replies as each is ready.)"""
+        if self.frame is not None and test(self.frame[0]):
+            return self.frame
         for _ in range(limit):
             reply = self.receive()
             if isinstance(reply, tuple) and test(reply[0]):

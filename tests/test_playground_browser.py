@@ -252,6 +252,20 @@ def export_and_compare(page, tmp_path, csv=None):
     np.testing.assert_allclose(predicted, output, atol=1e-6)
 
 
+def test_the_doctor_speaks_and_explain_shows_the_step(page, tmp_path):
+    open_link(page, "#data=xor&hidden=4&loss=mse&lr=0.03")
+    page.click("#step")
+    wait_for(page, "document.querySelector('#findings').innerText.includes('loss output "
+                   "mismatch')")
+    page.click("#explain")
+    page.wait_for_selector("#explain-dialog[open]")
+    assert page.locator("#explain-text table").count() > 10
+    assert "∂L/∂W⁽¹⁾" in page.inner_text("#explain-text")
+    page.screenshot(path=str(tmp_path / "explain.png"), full_page=True)
+    page.click("#close-explain")
+    page.screenshot(path=str(tmp_path / "doctor.png"), full_page=True)
+
+
 def test_regression_and_a_deep_wide_network_draw(page, tmp_path):
     open_link(page, "#data=reg-gauss&hidden=8,6&act=tanh,tanh&lr=0.03&batch=10&discretize=1")
     page.click("#play")

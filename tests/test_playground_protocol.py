@@ -256,6 +256,37 @@ def test_a_csv_upload_trains_on_every_column_and_draws_two(page):
     assert "csv_data(handle.read(), target='kind'" in export["snippet"]
 
 
+def test_the_doctor_s_findings_ride_in_the_frames(page):
+    page.hello("#data=xor&hidden=4&loss=mse")  # a sigmoid output trained on squared error
+    header, _ = page.until("frame")
+    assert header["findings"] == []  # nothing trained, nothing diagnosed
+    page.command({"type": "step"})
+    header, _ = page.settled_frame()
+    codes = {f["code"]: f for f in header["findings"]}
+    assert "loss_output_mismatch" in codes
+    finding = codes["loss_output_mismatch"]
+    assert finding["severity"] == "warning" and "binary_crossentropy" in finding["advice"]
+    state = page.command({"type": "config", "changes": {"loss": "cross_entropy"}})
+    page.command({"type": "step"})
+    header, _ = page.settled_frame()
+    assert header["generation"] == state["generation"]
+    assert "loss_output_mismatch" not in {f["code"] for f in header["findings"]}
+
+
+def test_explain_traces_one_step_in_the_chapter_s_notation(page):
+    page.hello(XOR)
+    page.command({"type": "step"})
+    explained = page.command({"type": "explain"}, kind="explain")
+    assert explained["epoch"] == 1 and "first 8 training rows" in explained["note"]
+    text = explained["markdown"]
+    for symbol in ("z⁽¹⁾", "a⁽²⁾", "δ⁽³⁾", "∂L/∂W⁽¹⁾", "∂L/∂b⁽³⁾"):
+        assert symbol in text, symbol
+    assert page.command({"type": "step"})["epoch"] == 2  # explaining changed nothing
+    page.command({"type": "config", "changes": {"dropout": 0.2}})
+    page.send({"type": "explain"})
+    assert "build it without dropout" in page.until("error")["message"]
+
+
 # -- bad input: a clear message, and the session goes on -----------------------------------
 BAD_MESSAGES = [
     ("{not json", "malformed message (not JSON"),

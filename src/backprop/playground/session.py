@@ -47,8 +47,9 @@ from .data import (
     csv_guess,
     make_data,
 )
+from .doctor import LiveDoctor
 from .frames import View
-from .network import OUTPUT_ACTIVATION, build_model, build_optimizer, loss_name, targets
+from .network import OUTPUT_ACTIVATION, build_model, build_optimizer, loss_name
 from .snippet import snippet
 from .trainer import Job, Snapshot, Trainer
 
@@ -58,6 +59,8 @@ log = logging.getLogger("backprop.playground")
 MAX_MESSAGE_CHARS = 2 * MAX_CSV_BYTES + 4096
 #: a weight or bias typed into the page must lie within ± this
 MAX_PARAMETER = 100.0
+#: "explain this step" traces a batch of at most this many rows (the tables stay readable)
+EXPLAIN_ROWS = 8
 #: what the page offers (the server checks every value against config.py all the same)
 OPTIONS = {
     "datasets": {"classification": list(CLASSIFICATION_SETS),
@@ -97,7 +100,7 @@ class Session:
         self.timeline: list[dict[str, Any]] = []
         self.start: dict[str, Any] = {}
         self.trainer = Trainer(self._trainer_event)
-        self.extras: list[Any] = []  # per-generation helpers drawn into frames (the doctor)
+        self.doctor: LiveDoctor | None = None
 
     # -- the page's messages ------------------------------------------------------------------
     def handle(self, text: Any) -> list[dict[str, Any]]:
@@ -260,8 +263,22 @@ class Session:
                  "snippet_filename": stem + ".py"}]
 
     def _on_explain(self, message: dict[str, Any]) -> list[dict[str, Any]]:
-        raise ValueError("explain this step needs bp.explain_step, which this version of "
-                         "backprop does not have yet")
+        """One training step from the current weights, in the chapter's notation
+        (``bp.explain_step``), on the first rows of the training data."""
+        from .. import explain_step
+
+        view, config = self.view, self.config
+        rows = min(config.batch_size, EXPLAIN_ROWS, view.X_train.shape[0])
+        with self.trainer.paused():
+            epoch = self.trainer.epoch
+            step = explain_step(self.model, view.X_train[:rows], view.T_train[:rows],
+                                loss=view.loss, optimizer=self.optimizer)
+        note = (f"The network at epoch {epoch}, one step on the first {rows} training rows "
+                "(the network itself is not changed).")
+        if config.l2_penalty:
+            note += f" The L2 term λΣ‖W‖² (λ = {config.l2_penalty:g}) is left out of this trace."
+        return [{"type": "explain", "epoch": epoch, "note": note,
+                 "markdown": step.to_markdown()}]
 
     # -- building -----------------------------------------------------------------------------
     def _rebuild(self, config: Config, data: bool,
@@ -285,11 +302,14 @@ class Session:
         model = build_model(config, new_data)
         view = View(self.generation + 1, config, new_data, model)
         optimizer = build_optimizer(config)
-        job = Job(model, view.X_train, targets(new_data, new_data.y_train), view.loss,
-                  optimizer, config.batch_size, config.l2_penalty, view.generation)
+        doctor = LiveDoctor(view.X_train, view.T_train)
+        job = Job(model, view.X_train, view.T_train, view.loss, optimizer, config.batch_size,
+                  config.l2_penalty, view.generation, callbacks=doctor.callbacks,
+                  validation=(view.X_test, view.T_test))
         self.trainer.pause()
         self.config, self.data, self.model, self.optimizer = config, new_data, model, optimizer
         self.generation, self.view, self.timeline = view.generation, view, []
+        self.doctor = doctor
         self.start = {"lr": config.lr, "l2": config.l2_penalty, "batch_size": config.batch_size}
         self.trainer.load(job)
         replies = [self._state()]
@@ -336,10 +356,10 @@ class Session:
 
     def render(self, snap: Snapshot) -> bytes | None:
         """The frame for ``snap``, or None when the network was rebuilt since."""
-        view = self.view
+        view, doctor = self.view, self.doctor
         if view is None or snap.generation != view.generation:
             return None
-        return view.render(snap, self.optimizer.lr)
+        return view.render(snap, self.optimizer.lr, {"findings": doctor.findings()})
 
     def close(self) -> None:
         """The page went away: stop training and let go of the data."""

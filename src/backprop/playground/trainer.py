@@ -30,8 +30,9 @@ import numpy as np
 
 from .. import Callback, TrainingDiverged
 
-#: epochs per ``fit`` call of the worker (bounds the history each call keeps)
-CHUNK_EPOCHS = 1000
+#: epochs of one ``fit`` call of the worker at most: a play is one ``fit`` (one run for
+#: the doctor) until paused, and this bounds the history that call keeps in memory
+CHUNK_EPOCHS = 20_000
 #: above this many batches per epoch, snapshots are also handed over between batches
 MANY_BATCHES = 64
 
@@ -76,6 +77,8 @@ class Job:
     l2: float
     generation: int
     callbacks: tuple[Any, ...] = ()
+    #: (X, T) whose loss ``fit`` reports as val_loss each epoch (the doctor reads it)
+    validation: tuple[np.ndarray, np.ndarray] | None = None
 
 
 class _Control(Callback):
@@ -91,6 +94,11 @@ class _Control(Callback):
             trainer._serve_request()
         if trainer._stop.is_set():
             self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any]) -> None:
+        # A pause is not early stopping: the callbacks after this one (the doctor) and the
+        # history must not read it as one.
+        self.model.stop_training = False
 
 
 class _BatchControl(_Control):
@@ -246,4 +254,5 @@ class Trainer:
         control = _BatchControl(self) if batches > MANY_BATCHES else _Control(self)
         job.model.fit(job.X, job.T, loss=job.loss, optimizer=job.optimizer, epochs=until,
                       initial_epoch=self.epoch, batch_size=job.batch_size, l2=job.l2,
-                      metrics=[], shuffle=True, callbacks=[control, *job.callbacks])
+                      metrics=[], shuffle=True, validation_data=job.validation,
+                      callbacks=[control, *job.callbacks])

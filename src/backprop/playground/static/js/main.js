@@ -119,7 +119,8 @@ const handlers = {
     $("export-dialog").showModal();
   },
   explain(message) {
-    $("explain-text").textContent = message.text;
+    $("explain-note").textContent = message.note;
+    $("explain-text").replaceChildren(...markdown(message.markdown));
     $("explain-dialog").showModal();
   },
 };
@@ -180,7 +181,11 @@ function findings(list) {
     const code = document.createElement("span");
     code.className = "code";
     code.textContent = f.code.replaceAll("_", " ");
-    li.append(code, document.createTextNode(`: ${f.message}`));
+    const advice = document.createElement("div");
+    advice.className = "advice";
+    advice.textContent = f.advice;
+    const when = f.epoch != null ? ` (epoch ${f.epoch})` : "";
+    li.append(code, document.createTextNode(`${when}: ${f.message}`), advice);
     ul.append(li);
   }
 }
@@ -230,6 +235,49 @@ function placeLayerControls(xs) {
 }
 
 // -- helpers ------------------------------------------------------------------------------
+/** The few Markdown forms explain_step writes (headings, bold, pipe tables, paragraphs) as
+ * DOM nodes; text goes in as text, never as HTML. */
+function markdown(text) {
+  const nodes = [];
+  let table = null;
+  const inline = (el, line) => {
+    line.split(/(\*\*[^*]+\*\*)/).forEach((part) => {
+      if (part.startsWith("**") && part.endsWith("**") && part.length > 4) {
+        const b = document.createElement("b");
+        b.textContent = part.slice(2, -2);
+        el.append(b);
+      } else if (part) el.append(part);
+    });
+    return el;
+  };
+  for (const line of text.split("\n")) {
+    if (line.startsWith("|")) {
+      const cells = line.slice(1, line.endsWith("|") ? -1 : undefined).split("|")
+        .map((c) => c.trim());
+      if (cells.every((c) => /^:?-+:?$/.test(c))) continue;
+      if (!table) { table = document.createElement("table"); nodes.push(table); }
+      const tr = document.createElement("tr");
+      cells.forEach((c, k) => {
+        const cell = document.createElement(table.rows.length === 0 || k === 0 ? "th" : "td");
+        cell.textContent = c;
+        tr.append(cell);
+      });
+      table.append(tr);
+      continue;
+    }
+    table = null;
+    if (!line.trim()) continue;
+    const heading = line.match(/^(#{1,4}) (.*)$/);
+    if (heading) {
+      nodes.push(inline(document.createElement(`h${Math.min(6, heading[1].length + 1)}`),
+        heading[2]));
+    } else {
+      nodes.push(inline(document.createElement("p"), line));
+    }
+  }
+  return nodes;
+}
+
 export function notify(text, level = "error") {
   const box = document.createElement("div");
   box.className = `message ${level}`;
