@@ -20,7 +20,8 @@ import pytest
 from playground_helpers import CHROMIUM_ARGS, chromium_or_skip, labelled_csv
 
 import backprop as bp
-from backprop.playground.data import csv_data, make_data
+from backprop.playground.csv_upload import csv_data
+from backprop.playground.data import make_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60_000  # ms: generous, the machine is shared
@@ -199,7 +200,7 @@ def test_a_csv_upload_trains_and_bad_files_get_a_message(page, tmp_path):
     page.screenshot(path=str(tmp_path / "csv-training.png"), full_page=True)
     pause(page)
     ragged = tmp_path / "ragged.csv"
-    ragged.write_text("a,b,c,kind\n1,2,3,x\n4,5\n")
+    ragged.write_text("a,b,c,kind\n1,2,3,x\n4,5,6,7,8\n")
     page.set_input_files("#csv-file", str(ragged))
     wait_for(page, "document.querySelector('#messages').innerText.includes('fields')")
     huge = tmp_path / "huge.csv"
@@ -211,9 +212,10 @@ def test_a_csv_upload_trains_and_bad_files_get_a_message(page, tmp_path):
     page.screenshot(path=str(tmp_path / "csv-errors.png"), full_page=True)
     # the session is intact: the same CSV network trains on
     assert page.evaluate("window.playground.state.config.dataset") == "csv"
+    before = page.evaluate("window.playground.state.epoch")
     page.click("#step")
-    wait_for(page, "window.playground.header.epoch === window.playground.state.epoch "
-                           "&& window.playground.state.epoch > 20")
+    wait_for(page, f"window.playground.state.epoch === {before + 1} && "
+                   f"window.playground.header.epoch === {before + 1}")
     export_and_compare(page, tmp_path, csv=good)
 
 
@@ -244,11 +246,12 @@ def export_and_compare(page, tmp_path, csv=None):
     if csv is None:
         data = make_data(c["dataset"], c["n_samples"], c["noise"], c["train_percent"],
                          c["classes"], c["data_seed"])
-    else:
+        rows = data.inputs(data.grid(100), c["features"])
+    else:  # the model carries the upload's preprocessing: raw rows go in
         data = csv_data(csv.read_text(), c["target"], c["x_column"], c["y_column"],
                         c["problem"], c["train_percent"], c["data_seed"])
-    grid = data.inputs(data.grid(100), c["features"])
-    predicted = model.predict(grid).T.reshape(-1)
+        rows = data.grid(100)
+    predicted = model.predict(rows).T.reshape(-1)
     np.testing.assert_allclose(predicted, output, atol=1e-6)
 
 

@@ -3,8 +3,8 @@
 The built-in sets live on the plane [−6, 6]² as in TensorFlow Playground (points within
 [−5, 5]), with its noise scale (0–50 %) and its train/test split. Classification labels are
 class indices (binary: 1 is the blue class, 0 the orange one); regression targets lie about
-in [−1, 1]. A CSV upload becomes the same kind of :class:`PlaneData`: two of its columns span
-the plane, every other feature column is held at its training mean there.
+in [−1, 1]. A CSV upload becomes the same kind of :class:`PlaneData` (see csv_upload.py):
+two of its columns span the plane, every other column is held fixed there.
 
 Everything here is NumPy (moons come from :func:`backprop.datasets.moons`), so a snippet
 exported by the page reproduces the data with ``backprop.playground.data`` alone.
@@ -16,8 +16,6 @@ exported by the page reproduces the data with ``backprop.playground.data`` alone
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +25,6 @@ from .config import FEATURES, MULTICLASS_SETS, REGRESSION_SETS
 
 #: half-width of the plane drawn for the built-in sets
 DOMAIN = 6.0
-#: uploads above these sizes are refused with a message saying so
-MAX_CSV_BYTES = 5 * 1024 * 1024
-MAX_CSV_ROWS = 20_000
-MAX_CSV_COLUMNS = 100
-MAX_CSV_CLASSES = 10
 
 
 @dataclass(eq=False)
@@ -40,60 +33,64 @@ class PlaneData:
 
     Attributes
     ----------
-    X_train, X_test : ndarray of shape (n, d), float64
-        Raw rows: the plane's (x₁, x₂) for built-in sets, all feature columns for a CSV.
+    X_train, X_test : ndarray of shape (n, 2), or DataFrame
+        Raw rows: the plane's (x₁, x₂) for a built-in set; a CSV's feature columns as read.
     y_train, y_test : ndarray of shape (n,)
-        Class indices (int64) or regression targets (float64).
+        Class indices (int64), or regression targets (float64; a CSV's standardised).
     task : {"binary", "multiclass", "regression"}
     n_classes : int
         1 for regression.
     domain : (x_low, x_high, y_low, y_high)
         The plane drawn, in the units of the two plotted columns.
-    plot_columns : (int, int)
-        Columns of X drawn as the plane's x and y.
-    column_names : list of str
-    fill : ndarray of shape (d,)
-        Values of the columns that are not drawn (their training means).
-    classes : list
+    plot_columns : (int, int) or (str, str)
+        The columns of X drawn as the plane's x and y.
+    column_names : tuple of str
+    fill : dict, optional
+        A CSV's value for each column where the plane holds it fixed (training mean or
+        most frequent category).
+    classes : tuple
         Original class labels (class index k is ``classes[k]``); empty for regression.
-    scaler : backprop.datasets.Scaler or None
-        A CSV's input standardisation, fitted on the training rows (None: built-in set,
-        whose inputs are :func:`features` of the plane point).
-    target_offset, target_scale : float
-        A CSV regression target is stored standardised: raw = offset + scale · y.
+    preprocessor : backprop.datasets.Preprocessor or None
+        A CSV's raw rows → network inputs, fitted on the training rows (None: a built-in
+        set, whose inputs are :func:`features` of the plane point).
     """
 
-    X_train: np.ndarray
+    X_train: Any
     y_train: np.ndarray
-    X_test: np.ndarray
+    X_test: Any
     y_test: np.ndarray
     task: str
     n_classes: int
     domain: tuple[float, float, float, float]
-    plot_columns: tuple[int, int] = (0, 1)
+    plot_columns: tuple[Any, Any] = (0, 1)
     column_names: tuple[str, ...] = ("x1", "x2")
-    fill: np.ndarray | None = None
+    fill: dict[str, Any] | None = None
     classes: tuple[Any, ...] = ()
-    scaler: Any = None
-    target_offset: float = 0.0
-    target_scale: float = 1.0
+    preprocessor: Any = None
 
-    def inputs(self, X: np.ndarray, feature_names: Any) -> np.ndarray:
+    def inputs(self, X: Any, feature_names: Any) -> np.ndarray:
         """The network's inputs for raw rows ``X``: the chosen :func:`features` of a
-        built-in set's points, or a CSV's standardised columns (all of them)."""
-        if self.scaler is not None:
-            return self.scaler.transform(X)
+        built-in set's points, or a CSV's preprocessed columns (all of them)."""
+        if self.preprocessor is not None:
+            return self.preprocessor.transform(X)
         return features(X, feature_names)
 
-    def plane_points(self, X: np.ndarray) -> np.ndarray:
-        """(n, 2) coordinates of rows ``X`` on the plane."""
-        return X[:, list(self.plot_columns)]
+    @property
+    def axes(self) -> list[str]:
+        """Names of the plane's x and y."""
+        return [c if isinstance(c, str) else self.column_names[c] for c in self.plot_columns]
 
-    def grid(self, resolution: int) -> np.ndarray:
-        """Rows for a resolution × resolution grid over the plane, (resolution², d).
+    def plane_points(self, X: Any) -> np.ndarray:
+        """(n, 2) coordinates of rows ``X`` on the plane (NaN where a CSV cell is empty)."""
+        if self.preprocessor is not None:
+            return np.asarray(X[list(self.plot_columns)], dtype=np.float64)
+        return np.asarray(X)[:, list(self.plot_columns)]
+
+    def grid(self, resolution: int) -> Any:
+        """Rows for a resolution × resolution grid over the plane, resolution² of them.
 
         Row r·resolution + c is the centre of cell (r, c), with row 0 at the top (largest
-        y), as a canvas draws it. Columns not drawn hold ``fill``.
+        y), as a canvas draws it. A CSV's other columns hold ``fill``.
         """
         x_lo, x_hi, y_lo, y_hi = self.domain
         step_x = (x_hi - x_lo) / resolution
@@ -101,12 +98,17 @@ class PlaneData:
         xs = x_lo + step_x * (np.arange(resolution) + 0.5)
         ys = y_hi - step_y * (np.arange(resolution) + 0.5)
         gx, gy = np.meshgrid(xs, ys)
-        d = self.X_train.shape[1]
-        fill = np.zeros(d) if self.fill is None else self.fill
-        rows = np.tile(fill, (resolution * resolution, 1))
-        rows[:, self.plot_columns[0]] = gx.ravel()
-        rows[:, self.plot_columns[1]] = gy.ravel()
-        return rows
+        if self.preprocessor is None:
+            return np.column_stack([gx.ravel(), gy.ravel()])
+        import pandas as pd
+
+        n = resolution * resolution
+        columns = {name: np.repeat(np.array([self.fill[name]], dtype=object
+                                            if isinstance(self.fill[name], str) else None), n)
+                   for name in self.column_names}
+        columns[self.plot_columns[0]] = gx.ravel()
+        columns[self.plot_columns[1]] = gy.ravel()
+        return pd.DataFrame(columns, columns=list(self.column_names))
 
 
 # -- input features --------------------------------------------------------------------------
@@ -231,128 +233,3 @@ def _reg_gauss(n, level, rng, k):
     values = _REG_GAUSSES[:, 2] * np.clip(1 - dist / 2, 0, 1)
     strongest = np.abs(values).argmax(axis=1)
     return X, values[np.arange(n), strongest]
-
-
-# -- CSV uploads -----------------------------------------------------------------------------
-def csv_columns(text: str) -> list[str]:
-    """The header of CSV ``text``, checked against the size limits (a clear ``ValueError``)."""
-    check_csv_size(text)
-    first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
-    import csv
-
-    header = [cell.strip() for cell in next(csv.reader([first]), [])]
-    if len([c for c in header if c]) < 3:
-        raise ValueError("the CSV needs a header row naming at least three columns (two to "
-                         f"draw and a target); got {header or 'an empty first line'}")
-    if len(header) > MAX_CSV_COLUMNS:
-        raise ValueError(f"the CSV has {len(header)} columns; the playground takes at most "
-                         f"{MAX_CSV_COLUMNS}")
-    return header
-
-
-def csv_guess(text: str, header: list[str]) -> tuple[str, str, str, str]:
-    """A first choice for an upload: (target, x column, y column, problem).
-
-    The target is the last column; the plane spans the first two others. The problem is
-    classification when the target holds words, or at most :data:`MAX_CSV_CLASSES` distinct
-    whole numbers; regression otherwise. The page can change each choice.
-    """
-    import csv
-
-    target = header[-1]
-    x_column, y_column = header[0], header[1]
-    values = set()
-    for row in csv.reader(text.lstrip("\ufeff").splitlines()[1:]):
-        if len(row) == len(header) and row[-1].strip():
-            values.add(row[-1].strip())
-        if len(values) > MAX_CSV_CLASSES:
-            break
-    try:
-        numbers = [float(v) for v in values]
-    except ValueError:
-        return target, x_column, y_column, "classification"
-    whole = all(np.isfinite(v) and float(v).is_integer() for v in numbers)
-    few = len(values) <= MAX_CSV_CLASSES
-    return target, x_column, y_column, "classification" if whole and few else "regression"
-
-
-def check_csv_size(text: Any) -> None:
-    if not isinstance(text, str):
-        raise ValueError(f"the CSV must arrive as text; got {type(text).__name__}")
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > MAX_CSV_BYTES:
-        raise ValueError(f"the CSV is {size / 2**20:.1f} MB; the playground takes files up to "
-                         f"{MAX_CSV_BYTES // 2**20} MB and {MAX_CSV_ROWS:,} rows")
-    rows = text.count("\n")
-    if rows > MAX_CSV_ROWS + 1:
-        raise ValueError(f"the CSV has about {rows:,} rows; the playground takes at most "
-                         f"{MAX_CSV_ROWS:,}")
-
-
-def csv_data(text: str, target: str, x_column: str, y_column: str, task: str,
-             train_percent: float = 50, seed: int = 0, name: str = "upload.csv") -> PlaneData:
-    """A CSV's rows as :class:`PlaneData`, read by :func:`backprop.datasets.from_csv`.
-
-    Parameters
-    ----------
-    text : str
-        The file's contents (header row first).
-    target : str
-        The column to predict; every other column is a network input.
-    x_column, y_column : str
-        The two feature columns that span the drawn plane.
-    task : {"classification", "regression"}
-    train_percent, seed :
-        As for :func:`make_data`: a seeded shuffle, then the first share trains.
-    """
-    from ..datasets import Scaler, from_csv
-
-    header = csv_columns(text)
-    for label, column in (("target", target), ("x column", x_column),
-                          ("y column", y_column)):
-        if column not in header:
-            raise ValueError(f"the {label} {column!r} is not a column of the CSV; columns: "
-                             f"{', '.join(header)}")
-    if len({target, x_column, y_column}) < 3:
-        raise ValueError("the target and the two drawn columns must be three different "
-                         f"columns; got target={target!r}, x={x_column!r}, y={y_column!r}")
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:60] or "upload.csv"
-    with tempfile.TemporaryDirectory(prefix="playground-") as folder:
-        path = os.path.join(folder, safe if safe.endswith(".csv") else safe + ".csv")
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        try:
-            ds = from_csv(path, target, task=task)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(str(exc).replace(path, safe)) from None
-    if ds.task != "regression" and ds.n_classes > MAX_CSV_CLASSES:
-        raise ValueError(f"the target {target!r} has {ds.n_classes} classes; the playground "
-                         f"colours at most {MAX_CSV_CLASSES} (choose task regression for "
-                         "numbers)")
-    names = list(ds.feature_names)
-    if x_column not in names or y_column not in names:
-        raise ValueError(f"the drawn columns must be feature columns; got {x_column!r} and "
-                         f"{y_column!r}")
-    n = ds.n_samples
-    if n < 4:
-        raise ValueError(f"the CSV needs at least 4 data rows; got {n}")
-    order = np.random.default_rng(seed).permutation(n)
-    cut = max(1, min(n - 1, int(round(n * float(train_percent) / 100.0))))
-    train, test = order[:cut], order[cut:]
-    X = ds.X
-    plot = (names.index(x_column), names.index(y_column))
-    domain = []
-    for column in plot:
-        lo, hi = float(X[:, column].min()), float(X[:, column].max())
-        pad = 0.1 * (hi - lo) if hi > lo else 1.0
-        domain += [lo - pad, hi + pad]
-    y = ds.y
-    offset, scale = 0.0, 1.0
-    if ds.task == "regression":
-        # Standardised so that one learning rate suits any unit of the target.
-        offset, scale = float(y[train].mean()), float(y[train].std()) or 1.0
-        y = (y.astype(np.float64) - offset) / scale
-    return PlaneData(X[train], y[train], X[test], y[test], ds.task,
-                     1 if ds.task == "regression" else ds.n_classes, tuple(domain), plot,
-                     tuple(names), X[train].mean(axis=0), tuple(ds.classes or ()),
-                     Scaler("standard").fit(X[train]), offset, scale)

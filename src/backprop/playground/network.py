@@ -26,7 +26,8 @@ def n_outputs(data: PlaneData) -> int:
 
 
 def n_inputs(config: Config, data: PlaneData) -> int:
-    return data.X_train.shape[1] if data.scaler is not None else len(config.features)
+    pre = data.preprocessor
+    return pre.n_features_out if pre is not None else len(config.features)
 
 
 def build_model(config: Config, data: PlaneData) -> MLP:

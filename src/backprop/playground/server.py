@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import warnings
 import webbrowser
 from collections.abc import Callable
 from typing import Any
@@ -56,6 +57,11 @@ def serve(port: int | None = None, open_browser: bool = True,
     except ImportError as exc:
         raise ImportError("the playground needs Starlette and uvicorn: pip install "
                           f"'backprop[playground]' ({exc})") from None
+    from .. import PoorFitWarning
+
+    # Each pause ends a fit, which warns when the network is no better than a constant; the
+    # page's doctor says so already, and the terminal should not fill up with it.
+    warnings.filterwarnings("ignore", category=PoorFitWarning)
     sock = bind(port)
     url = f"http://{HOST}:{sock.getsockname()[1]}/"
     config = uvicorn.Config(create_app(), log_level="warning", lifespan="off",

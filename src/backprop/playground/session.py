@@ -36,17 +36,15 @@ from .config import (
     Config,
     from_hash,
 )
-from .data import (
+from .csv_upload import (
     MAX_CSV_BYTES,
     MAX_CSV_CLASSES,
     MAX_CSV_COLUMNS,
     MAX_CSV_ROWS,
-    PlaneData,
     csv_columns,
     csv_data,
-    csv_guess,
-    make_data,
 )
+from .data import PlaneData, make_data
 from .doctor import LiveDoctor
 from .frames import View
 from .network import OUTPUT_ACTIVATION, build_model, build_optimizer, loss_name
@@ -225,8 +223,7 @@ class Session:
     def _on_csv(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         text = message.get("text")
         name = _text(message, "name", "upload.csv")[:120]
-        header = csv_columns(text)  # the size limits, before any parsing
-        target, x_column, y_column, problem = csv_guess(text, header)
+        header, (target, x_column, y_column, problem) = csv_columns(text, name)
         config = self.config.updated({"dataset": "csv", "target": target,
                                       "x_column": x_column, "y_column": y_column,
                                       "problem": problem})
@@ -245,7 +242,7 @@ class Session:
             epoch = self.trainer.epoch
             with tempfile.TemporaryDirectory(prefix="playground-") as folder:
                 path = os.path.join(folder, "model.safetensors")
-                save(self.model, path, scaler=data.scaler,
+                save(self.model, path, preprocessor=data.preprocessor,
                      classes=list(data.classes) or None,
                      training_config={"playground": config.as_dict(), "epoch": epoch,
                                       "loss": loss_name(config, data), "timeline":
@@ -320,7 +317,8 @@ class Session:
     # -- replies ------------------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
         config, data = self.config, self.data
-        names = list(data.column_names) if data.scaler is not None else list(config.features)
+        pre = data.preprocessor
+        names = list(pre.output_names) if pre is not None else list(config.features)
         return {
             "type": "state", "config": config.as_dict(), "hash": config.to_hash(),
             "generation": self.generation, "epoch": self.trainer.epoch,
@@ -330,23 +328,22 @@ class Session:
             "loss_name": loss_name(config, data),
             "csv": None if self.csv_text is None else {
                 "name": self.csv_name, "header": self.csv_header,
-                "columns": [c for c in self.csv_header if c != config.target]},
+                "columns": [c for c in pre.numeric_columns] if pre is not None else []},
             "options": OPTIONS,
         }
 
     def _data_message(self) -> dict[str, Any]:
         data = self.data
 
-        def points(X: np.ndarray, y: np.ndarray) -> list[list[float]]:
-            xy = data.plane_points(X)
-            return np.column_stack([xy, y]).round(5).tolist()
+        def points(X: Any, y: np.ndarray) -> list[list[float]]:
+            rows = np.column_stack([data.plane_points(X), y])
+            return rows[np.isfinite(rows).all(axis=1)].round(5).tolist()  # gaps: not drawn
 
-        names = data.column_names
         return {"type": "data", "generation": self.generation, "task": data.task,
                 "train": points(data.X_train, data.y_train),
                 "test": points(data.X_test, data.y_test),
                 "domain": list(data.domain),
-                "axes": [names[data.plot_columns[0]], names[data.plot_columns[1]]],
+                "axes": data.axes,
                 "value_range": [float(data.y_train.min()), float(data.y_train.max())]
                 if data.task == "regression" else [-1.0, 1.0]}
 

@@ -42,7 +42,7 @@ def snippet(config: Config, sizes: list[int], output_activation: str, loss: str,
              "import numpy as np", "", "import backprop as bp"]
     if config.dataset == "csv":
         lines += [
-            "from backprop.playground.data import csv_data", "",
+            "from backprop.playground.csv_upload import csv_data", "",
             f"with open({csv_name!r}, encoding='utf-8') as handle:  # the file you uploaded",
             f"    data = csv_data(handle.read(), target={config.target!r}, "
             f"x_column={config.x_column!r},",
@@ -57,7 +57,8 @@ def snippet(config: Config, sizes: list[int], output_activation: str, loss: str,
             f"noise={config.noise}, train_percent={config.train_percent},",
             f"                 classes={config.classes}, seed={config.data_seed})",
         ]
-    inputs = "standardised columns" if config.dataset == "csv" else "the chosen features"
+    inputs = ("every column, through data.preprocessor" if config.dataset == "csv"
+              else "the chosen features")
     y_train, y_test = "data.y_train", "data.y_test"
     if one_hot:
         y_train = f"np.eye({sizes[-1]})[data.y_train]"
@@ -96,8 +97,8 @@ def snippet(config: Config, sizes: list[int], output_activation: str, loss: str,
         lines.append(f"model.fit(X_train, y_train, initial_epoch={done}, epochs={epoch}, "
                      "**options)")
     save = f"bp.save(model, {model_file!r}"
-    save += ", scaler=data.scaler, classes=list(data.classes))" if config.dataset == "csv" \
-        else ")"
+    save += (", preprocessor=data.preprocessor, classes=list(data.classes))"
+             if config.dataset == "csv" else ")")
     lines += [
         "",
         f"print('train', model.evaluate(X_train, y_train, loss={loss!r}))",

@@ -52,7 +52,10 @@ export class NetworkView {
       if (e.key === "Enter") this.commitEdit();
       if (e.key === "Escape") this.cancelEdit();
     });
-    this.tooltipInput.addEventListener("blur", () => setTimeout(() => this.cancelEdit(), 150));
+    this.tooltipInput.addEventListener("blur", () => {
+      const editing = this.editing; // a later edit must outlive this one's blur
+      setTimeout(() => { if (this.editing === editing) this.cancelEdit(); }, 150);
+    });
     window.addEventListener("resize", () => { if (this.state) this.setState(this.state); });
   }
 
