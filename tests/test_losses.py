@@ -62,6 +62,9 @@ def _torch_value(torch, name, a, T, z):
         "huber": lambda: F.huber_loss(ta, tT, delta=1.0),
         "binary_crossentropy": lambda: F.binary_cross_entropy_with_logits(tz, tT),
         "categorical_crossentropy": lambda: F.cross_entropy(tz, tT.argmax(dim=1)),
+        # PyTorch leaves out the constant mean(y·log y − y) of half the Poisson deviance
+        "poisson": lambda: F.poisson_nll_loss(ta, tT, log_input=True, full=False)
+        + (torch.special.xlogy(tT, tT) - tT).mean(),
     }[name]().item()
 
 
@@ -72,6 +75,9 @@ def _case(name, gen, n=6, k=3):
         return z, activation("sigmoid")(z), gen.integers(0, 2, size=(n, k)).astype(float)
     if name == "categorical_crossentropy":
         return z, activation("softmax")(z), np.eye(k)[gen.integers(0, k, size=n)]
+    if name == "poisson":  # the output is log μ ∈ about ±2; targets are counts, zeros too
+        z = z / 2
+        return z, z.copy(), gen.poisson(np.exp(z)).astype(float)
     return z, z.copy(), gen.normal(0, 2, size=(n, k))
 
 

@@ -10,8 +10,9 @@ matrix ``T`` of the same shape, prepared once per fit by :meth:`Loss.prepare_tar
 - ``fused_gradient(a, T)``: ∂L/∂z = (a − T)/N for sigmoid + binary cross-entropy and
   softmax + categorical cross-entropy, skipping the output activation's Jacobian.
 
-Averaging follows the issue and PyTorch/Keras: mse, mae, huber and binary cross-entropy are
-means over all elements (N = n·k); categorical cross-entropy is a mean over samples (N = n).
+Averaging follows the issue and PyTorch/Keras: mse, mae, huber, poisson and binary
+cross-entropy are means over all elements (N = n·k); categorical cross-entropy is a mean over
+samples (N = n).
 """
 
 from __future__ import annotations
@@ -175,6 +176,48 @@ class Huber(Loss):
 
     def get_config(self):
         return {"name": self.name, "delta": self.delta}
+
+
+@LOSSES.register("poisson", "poisson_nll")
+class Poisson(Loss):
+    """Half the Poisson deviance with a log link: the network's output ``a`` is log μ.
+
+    L = mean(e^a − y·a + y·log y − y) over all elements (y·log y = 0 at y = 0) and
+    ∂L/∂a = (e^a − y)/N. L is 0 where e^a = y. Pair it with an identity output layer and
+    read e^a as the predicted mean: a Poisson GLM's log link, scikit-learn's
+    ``MLPRegressor(loss="poisson")``, PyTorch's ``PoissonNLLLoss(log_input=True)`` (which
+    leaves out the constant y·log y − y). Targets are counts or rates: non-negative.
+    """
+
+    name = "poisson"
+
+    def prepare_targets(self, y, n_outputs, dtype):
+        T = _as_target_matrix(y, n_outputs, self.name)
+        if np.any(T < 0):
+            row = int(np.flatnonzero((T < 0).any(axis=1))[0])
+            raise ValueError(
+                "poisson needs non-negative targets (counts or rates); y contains "
+                f"{np.asarray(T)[T < 0].min()!r} (first negative at row {row})"
+            )
+        return np.ascontiguousarray(T, dtype=dtype)
+
+    @staticmethod
+    def _constant(T: np.ndarray) -> np.ndarray:
+        """y·log y − y, with 0·log 0 = 0: makes the loss 0 at a perfect prediction."""
+        return T * np.log(np.where(T > 0, T, 1)) - T
+
+    def elementwise(self, a, T, z=None):
+        return np.exp(a) - T * a + self._constant(T)
+
+    def value(self, a, T, z=None):
+        total = float(np.add.reduce(np.exp(a), axis=None)) - float(vdot(T, a))
+        return (total + float(np.add.reduce(self._constant(T), axis=None))) / a.size
+
+    def gradient(self, a, T):
+        grad = np.exp(a)
+        grad -= T
+        grad *= 1.0 / grad.size
+        return grad
 
 
 def _clip_probabilities(a: np.ndarray) -> np.ndarray:
