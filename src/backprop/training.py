@@ -123,8 +123,10 @@ def fit(
         ``initial_epoch .. epochs-1``.
     batch_size : int or None, default None
         None is full-batch gradient descent, as in the chapter.
-    shuffle : bool, default True
-        Reshuffle the rows every epoch (mini-batches only; a full batch has no order).
+    shuffle : bool or callable, default True
+        Reshuffle the rows every epoch (mini-batches only; a full batch has no order). A
+        callable ``order(n_samples)`` gives each epoch's row order instead of the model's
+        generator (a permutation of ``range(n_samples)``; to follow another library's batches).
     validation_data : (X_val, y_val), optional
     validation_split : float in (0, 1), optional
         Hold out this fraction of (X, y) for validation, stratified by class for 0/1 targets.
@@ -295,8 +297,8 @@ def _check_options(epochs: Any, batch_size: Any, l2: Any, shuffle: Any,
     if batch_size is not None:
         batch_size = check_positive("batch_size", batch_size, integer=True)
     l2 = check_nonnegative("l2", l2)
-    if not isinstance(shuffle, bool):
-        raise TypeError(f"shuffle must be True or False; got {shuffle!r}")
+    if not isinstance(shuffle, bool) and not callable(shuffle):
+        raise TypeError(f"shuffle must be True, False or a callable order(n); got {shuffle!r}")
     if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) \
             or not 0 <= initial_epoch:
         raise ValueError(f"initial_epoch must be an integer ≥ 0; got {initial_epoch!r}")

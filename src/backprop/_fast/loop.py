@@ -65,7 +65,7 @@ class LoopSettings:
     loss: Any  #: a backprop Loss
     optimizer: Any  #: a backprop Optimizer
     batch_size: int | None  #: None: the full batch
-    shuffle: bool
+    shuffle: bool | Callable[[int], np.ndarray]  #: or each epoch's order(n)
     l2: float
     callbacks: Sequence[Any]  #: History first
     #: (a, T, multiclass) -> correct predictions in a batch, when accuracy is logged
@@ -97,13 +97,15 @@ class _Loop:
         self.fused = FusedStep.for_fit(self.opt, model.dense_layers, reads_ones, l2=self.l2,
                                        batch_hooks=bool(self.batch_callbacks))
 
-    def _plan_batches(self, batch_size: int | None, shuffle: bool) -> None:
+    def _plan_batches(self, batch_size: int | None, shuffle: Any) -> None:
         data, model = self.data, self.model
         X, T, sw = data.X, data.T, data.sample_weight
         n = self.n = X.shape[0]
         bs = self.batch_size = n if batch_size is None else min(batch_size, n)
         self.full_batch = bs >= n
-        self.shuffle = shuffle and not self.full_batch
+        self.shuffle = bool(shuffle) and not self.full_batch
+        #: the caller's order(n) for each epoch's rows; None: the model's generator permutes
+        self.order = shuffle if callable(shuffle) else None
         self.batches = [None] if self.full_batch else [slice(s, s + bs) for s in range(0, n, bs)]
         # What the first layer reads: X with a column of ones when it has a bias.
         # (a Dense layer with a bias has a [W; b] block)
@@ -189,7 +191,8 @@ class _Loop:
 
     def _run_epoch(self, epoch: int, history: Any) -> tuple[float, int]:
         if self.shuffle:
-            order = self.model.rng.permutation(self.n)
+            order = self.model.rng.permutation(self.n) if self.order is None \
+                else self.order(self.n)
         total_loss = 0.0
         correct = 0
         batch_callbacks = self.batch_callbacks
