@@ -1,10 +1,16 @@
 """The machinery shared by ``backprop.sklearn.MLPClassifier`` and ``MLPRegressor``.
 
 ``BaseMLP`` turns a scikit-learn ``fit``/``partial_fit`` call into one engine ``fit`` call:
-validate (parameters, X, y, sample weights), build the network on the first pass, split off a
-validation set for early stopping, map ``alpha`` onto the engine's L2 penalty, and let a
-:class:`~backprop._sklearn_training.Monitor` callback keep scikit-learn's curves and stopping
-rule. Subclasses supply the target encoding, the output layer and loss, and the score.
+validate (parameters, X, y, sample weights), draw scikit-learn's starting weights on the
+first pass, split off a validation set for early stopping, build the network, map ``alpha``
+onto the engine's L2 penalty, and let a :class:`~backprop.sklearn.training.Monitor` callback
+keep scikit-learn's curves and stopping rule. Subclasses supply the target encoding, the
+output layer and loss, and the score.
+
+Random draws follow scikit-learn's order from ``check_random_state(random_state)``: the
+starting weights (nothing before them), the early-stopping split, then each epoch's batch
+order. The engine's own generator (dropout, named initialisers: nothing scikit-learn has) is
+seeded from a copy of that state, so it takes nothing from scikit-learn's sequence.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from scipy import sparse as _sparse
 from sklearn.base import BaseEstimator, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -21,28 +28,47 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ..losses import check_pairing
 from ..mlp import MLP
+from ..training import TrainingDiverged
+from . import weights as _weights
 from .params import STOCHASTIC_SOLVERS, Settings, resolve
 from .training import (
+    BatchOrder,
     Monitor,
     alpha_to_l2,
+    diverged_error,
+    engine_seed,
     fit_lbfgs,
     make_optimizer,
-    sklearn_initialize,
     sklearn_loss,
+    sklearn_weights,
     warn_batch_size_clipped,
 )
 
 #: scikit-learn's "auto" batch size is min(AUTO_BATCH, n_samples)
 AUTO_BATCH = 200
+#: sparse formats accepted for X (CSC is converted to CSR for the row batches)
+SPARSE_FORMATS = ["csr", "csc"]
+
+
+def store_parameters(est: BaseEstimator, arguments: dict[str, Any]) -> None:
+    """Set each ``__init__`` argument as the attribute of the same name.
+
+    scikit-learn's contract: ``__init__`` only stores its arguments (``fit`` validates them),
+    and ``get_params`` reads the names from each class's own ``__init__`` signature. Called as
+    ``store_parameters(self, locals())`` on the first line of ``__init__``.
+    """
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(est, name, value)
 
 
 class BaseMLP(BaseEstimator):
     """Fit logic common to the classifier and the regressor (not for direct use)."""
 
     # -- hooks for subclasses ---------------------------------------------------------------
-    def _encode_targets(self, y, *, first_pass, incremental, classes):
-        """Return ``(T, labels)``: the (n, k) target matrix and the labels for stratifying
-        the validation split (None to split at random)."""
+    def _encode_targets(self, y, *, incremental, fresh, classes):
+        """Return ``(T, labels)``: the (n, k) target matrix and the class index of each row
+        for class weights (None where there are no such labels)."""
         raise NotImplementedError
 
     def _output(self, settings: Settings, n_outputs: int):
@@ -53,6 +79,10 @@ class BaseMLP(BaseEstimator):
         """Return ``score(a)``: the validation score of the network output ``a``."""
         raise NotImplementedError
 
+    def _stratify(self, T: np.ndarray) -> np.ndarray | None:
+        """Labels that stratify the early-stopping split, or None to split at random."""
+        return None
+
     def _extra_sample_weight(self, labels, incremental: bool) -> np.ndarray | None:
         return None
 
@@ -60,45 +90,86 @@ class BaseMLP(BaseEstimator):
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices, one (n_in, n_out) per layer: live views of the network's."""
-        check_is_fitted(self)
-        return list(self.model_.weights)
+        return self._layer_arrays("coefs_")
+
+    @coefs_.setter
+    def coefs_(self, value: Any) -> None:
+        self._assign_layer_arrays("coefs_", value)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors, one (n_out,) per layer: live views of the network's."""
+        return self._layer_arrays("intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, value: Any) -> None:
+        self._assign_layer_arrays("intercepts_", value)
+
+    def _layer_arrays(self, name: str) -> list[Any]:
+        if "model_" in self.__dict__:
+            return _weights.live(self.model_, name)
+        if _weights.PENDING[name] in self.__dict__:
+            return self.__dict__[_weights.PENDING[name]]
         check_is_fitted(self)
-        return list(self.model_.biases)
+        return _weights.live(self.model_, name)
+
+    def _assign_layer_arrays(self, name: str, value: Any) -> None:
+        if "model_" in self.__dict__:
+            _weights.assign(self.model_, name, value)
+        else:  # kept as given: scikit-learn's code fills such a list in after assigning it
+            self.__dict__[_weights.PENDING[name]] = value
 
     # -- fitting --------------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         settings = resolve(self)
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        first_pass = not hasattr(self, "model_") or (not self.warm_start and not incremental)
-        if first_pass:
-            dtype = settings.dtype if settings.dtype is not None else (np.float64, np.float32)
-        else:
+        fresh = not self.warm_start and not incremental
+        has_model = "model_" in self.__dict__
+        assigned = any(key in self.__dict__ for key in _weights.PENDING.values())
+        # "new": draw starting weights; "assigned": start from coefs_/intercepts_ given
+        # before any fit (scikit-learn continues from them too); "continue": go on.
+        start = ("new" if fresh or not (has_model or assigned)
+                 else "continue" if has_model else "assigned")
+        if start == "continue":
             dtype = self.model_.dtype
-        X, y = validate_data(self, X, y, reset=first_pass, multi_output=True, dtype=dtype,
-                             y_numeric=is_regressor(self))
+        else:
+            dtype = settings.dtype if settings.dtype is not None else (np.float64, np.float32)
+        reset = start == "new" or not hasattr(self, "n_features_in_")
+        X, y = validate_data(self, X, y, reset=reset, accept_sparse=SPARSE_FORMATS,
+                             multi_output=True, dtype=dtype, y_numeric=is_regressor(self))
+        if _sparse.issparse(X) and X.format != "csr":
+            X = X.tocsr()  # training gathers rows
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        T, labels = self._encode_targets(y, first_pass=first_pass, incremental=incremental,
-                                         classes=classes)
+        T, labels = self._encode_targets(y, incremental=incremental, fresh=fresh, classes=classes)
         weights = self._sample_weight(sample_weight, X.shape[0], labels, incremental)
         rng = check_random_state(self.random_state)
-        if first_pass:
-            self._initialize(settings, X.shape[1], T.shape[1], X.dtype, rng)
+        if start == "new":
+            for key in _weights.PENDING.values():
+                self.__dict__.pop(key, None)
+            sizes = [X.shape[1], *settings.hidden, T.shape[1]]
+            initial = sklearn_weights(sizes, settings.activation, rng) if self.init is None \
+                else None
+        elif start == "assigned":
+            sizes, *initial = _weights.take_assigned(self, X.shape[1], T.shape[1])
         elif T.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {T.shape[1]} outputs but the fitted network has {self.n_outputs_}; "
                 "set warm_start=False to fit a new network"
             )
+        validation = None
+        stopping = self.early_stopping and settings.solver != "lbfgs"
+        if stopping:
+            X, T, weights, validation = self._split_validation(X, T, weights, rng)
+        if start != "continue":
+            self._initialize(settings, sizes, X.dtype, engine_seed(rng), initial)
+        self._start_records(stopping, keep=start != "new")
         T = T.astype(self.model_.dtype, copy=False)
         if settings.solver == "lbfgs":
             self._fit_lbfgs(X, T, weights, settings)
         else:
-            self._fit_stochastic(X, T, weights, labels, settings, rng, incremental)
+            self._fit_stochastic(X, T, weights, validation, settings, incremental, rng)
         return self
 
     def _sample_weight(self, sample_weight, n: int, labels, incremental: bool):
@@ -121,41 +192,44 @@ class BaseMLP(BaseEstimator):
             raise ValueError("Sample weights must contain at least one non-zero number.")
         return w
 
-    def _initialize(self, settings: Settings, n_features: int, n_outputs: int, dtype, rng):
-        output_activation, out_name, loss = self._output(settings, n_outputs)
-        check_pairing(loss, output_activation, n_outputs)
+    def _initialize(self, settings: Settings, sizes: list[int], dtype, seed: int,
+                    initial: tuple | None) -> None:
+        """Build the network (from ``initial`` (coefs, intercepts) where given)."""
+        output_activation, out_name, loss = self._output(settings, sizes[-1])
+        check_pairing(loss, output_activation, sizes[-1])
         self.model_ = MLP(
-            [n_features, *settings.hidden, n_outputs],
+            sizes,
             activation=settings.activation,
             output_activation=output_activation,
             init=self.init if self.init is not None else "glorot_uniform",
             dropout=settings.dropout,
-            seed=int(rng.randint(np.iinfo(np.int32).max)),
+            seed=seed,
             dtype=dtype,
         )
-        if self.init is None:
-            sklearn_initialize(self.model_, settings.activation, rng)
+        if initial is not None:
+            for layer, W, b in zip(self.model_.dense_layers, *initial):
+                layer.W.value[...] = W
+                layer.b.value[...] = b
         self.out_activation_ = out_name
-        self.n_outputs_ = n_outputs
-        self.n_layers_ = len(settings.hidden) + 2
-        self.n_iter_ = 0
-        self.t_ = 0
-        self.loss_curve_ = []
-        self.best_loss_ = np.inf
-        stopping = self.early_stopping and settings.solver != "lbfgs"
-        self.validation_loss_curve_ = [] if stopping else None
-        self.validation_scores_ = [] if stopping else None
-        self.best_validation_loss_ = np.inf if stopping else None
-        self.best_validation_score_ = None
-        self._best_weights = None
-        self._no_improvement_count = 0
-        self._optimizer = None
+        self.n_outputs_ = sizes[-1]
+        self.n_layers_ = len(sizes)
 
-    def _fit_stochastic(self, X, T, weights, labels, settings, rng, incremental):
+    def _start_records(self, stopping: bool, *, keep: bool) -> None:
+        """The counters and curves scikit-learn keeps (kept across warm starts and
+        partial_fit, and where a user set them along with coefs_)."""
+        defaults = {"n_iter_": 0, "t_": 0, "loss_curve_": [], "_no_improvement_count": 0,
+                    "_best_weights": None, "_optimizer": None,
+                    "best_loss_": None if stopping else np.inf,
+                    "validation_loss_curve_": [] if stopping else None,
+                    "validation_scores_": [] if stopping else None,
+                    "best_validation_loss_": np.inf if stopping else None,
+                    "best_validation_score_": -np.inf if stopping else None}
+        for name, value in defaults.items():
+            if not keep or self.__dict__.get(name) is None:
+                setattr(self, name, value)
+
+    def _fit_stochastic(self, X, T, weights, validation, settings, incremental, rng):
         model = self.model_
-        validation = None
-        if self.early_stopping and not incremental:
-            X, T, weights, validation = self._split_validation(X, T, weights, labels, rng)
         n = X.shape[0]
         if settings.batch_size is None:
             batch_size = min(AUTO_BATCH, n)
@@ -171,42 +245,62 @@ class BaseMLP(BaseEstimator):
             X_val, T_val, w_val = validation
             # The engine's weighted loss expects (n, 1) weights of mean 1.
             w_mean1 = None if w_val is None else (w_val / w_val.mean()).reshape(-1, 1)
-            validation = (X_val, T_val, None if w_mean1 is None else w_mean1.astype(model.dtype),
+            validation = (X_val, T_val.astype(model.dtype, copy=False),
+                          None if w_mean1 is None else w_mean1.astype(model.dtype),
                           loss, l2, self._score_function(T_val, w_val))
         if self._optimizer is None or not incremental:
             # As scikit-learn: fit (also with warm_start) starts a fresh optimiser;
             # partial_fit carries the moments on.
             self._optimizer = make_optimizer(self, settings.solver)
-            self._no_improvement_count = 0
         self.n_iter_ = 0
-        monitor = Monitor(self, n_train=n, validation=validation)
-        history = model.fit(
-            X, T, loss=loss, optimizer=self._optimizer, epochs=1 if incremental else self.max_iter,
-            batch_size=batch_size, shuffle=bool(self.shuffle), metrics=[], callbacks=[monitor],
-            l2=l2, sample_weight=weights,
-        )
-        if history.interrupted:
-            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=4)
+        monitor = Monitor(self, n_train=n, validation=validation, on=settings.early_stopping_on)
+        try:
+            history = model.fit(
+                X, T, loss=loss, optimizer=self._optimizer,
+                epochs=1 if incremental else self.max_iter, batch_size=batch_size,
+                shuffle=BatchOrder(rng) if self.shuffle else False, metrics=[],
+                callbacks=[monitor], l2=l2,
+                sample_weight=weights,
+            )
+        except TrainingDiverged as exc:
+            if validation is None:
+                raise diverged_error(exc, model) from None
+            self._diverged_with_validation(exc, monitor)
+        else:
+            if history.interrupted:
+                warnings.warn("Training interrupted by user.", UserWarning, stacklevel=4)
+            if not incremental and not monitor.stopped and self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
         if validation is not None and self._best_weights is not None:
             # As scikit-learn: keep the network of the best validation epoch.
             model.set_flat_parameters(self._best_weights)
-        if not incremental and not monitor.stopped and self.n_iter_ == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=4)
 
-    def _split_validation(self, X, T, weights, labels, rng):
+    def _diverged_with_validation(self, exc: TrainingDiverged, monitor: Monitor) -> None:
+        """scikit-learn trains on through a diverging loss when it early-stops, records NaN
+        validation scores, and ends with the best validation epoch's weights. Here the
+        engine stops at the divergence (keeping the last finite weights); the epoch is
+        recorded with NaN loss and score, and the best validation epoch's weights, if any
+        epoch had a finite score, replace the last finite ones."""
+        self.n_iter_ += 1
+        self.loss_ = float("nan")
+        self.loss_curve_.append(self.loss_)
+        monitor.record_validation(float("nan"), float("nan"))
+        if self._best_weights is not None:
+            kept = "the weights of its best validation epoch instead"
+        else:
+            kept = "these last finite weights: no epoch had a finite validation score"
+        warnings.warn(f"{exc} With early_stopping=True the estimator keeps {kept}.",
+                      ConvergenceWarning, stacklevel=5)
+
+    def _split_validation(self, X, T, weights, rng):
+        """scikit-learn's early-stopping split: ``train_test_split`` with ``rng``, stratified
+        by the binarised labels for single-output classification (an error, as there, when
+        a class has one member)."""
         rows = np.arange(X.shape[0])
-        fraction = float(self.validation_fraction)
-        if labels is not None:
-            # Stratify only where every class can appear in both parts, as
-            # train_test_split requires; otherwise split at random.
-            counts = np.unique(labels, return_counts=True)[1]
-            n_val = int(np.ceil(fraction * rows.size))
-            if counts.min() < 2 or min(n_val, rows.size - n_val) < counts.size:
-                labels = None
-        train, val = train_test_split(rows, test_size=fraction, random_state=rng,
-                                      stratify=labels)
+        train, val = train_test_split(rows, test_size=float(self.validation_fraction),
+                                      random_state=rng, stratify=self._stratify(T))
         if val.shape[0] < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              "or the size of your dataset.")
@@ -233,10 +327,8 @@ class BaseMLP(BaseEstimator):
         self.t_ += X.shape[0] * self.n_iter_
         self.loss_ = float(result.fun)
         self.loss_curve_.extend(curve)
-        self.best_loss_ = min([self.best_loss_, *curve, self.loss_])
-        if not np.all(np.isfinite(model.get_flat_parameters())):
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed.")
+        self.best_loss_ = min([np.inf if self.best_loss_ is None else self.best_loss_,
+                               *curve, self.loss_])
         if result.status != 0:
             message = result.message
             message = message.decode() if isinstance(message, bytes) else message
@@ -257,7 +349,8 @@ class BaseMLP(BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         """Validated network output for ``X``: (n_samples, n_outputs_)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, reset=False, accept_sparse=SPARSE_FORMATS,
+                          dtype=(np.float64, np.float32))
         out = self.model_.predict(X.astype(self.model_.dtype, copy=False))
         # Outputs in the input's precision, as scikit-learn (a float32 network still
         # answers float64 queries in float64).

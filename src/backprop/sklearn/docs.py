@@ -30,8 +30,10 @@ COMMON_PARAMETERS = """
     shuffle : bool, default=True
         Reshuffle the rows every epoch.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights, shuffling, dropout and the early-stopping split; an int
-        gives identical results run after run.
+        Draws, in scikit-learn's order, the starting weights (``init=None``), the
+        early-stopping split and each epoch's batch order, so the same value starts from
+        scikit-learn's weights and trains on its batches; dropout and a named ``init`` use
+        a generator seeded from it. An int gives identical results run after run.
     tol : float, default=1e-4
         Minimum improvement of the monitored loss that resets the patience counter.
     verbose : bool or int, default=False
@@ -42,10 +44,11 @@ COMMON_PARAMETERS = """
         Momentum of ``solver="sgd"``.
     nesterovs_momentum : bool, default=True
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data and stop when the *validation
-        loss* has not improved by ``tol`` for ``n_iter_no_change`` epochs; the weights of
-        the epoch with the lowest validation loss are kept. (scikit-learn monitors the
-        validation score instead.) Ignored by "lbfgs", as in scikit-learn.
+        Hold out ``validation_fraction`` of the training data (stratified for
+        single-output classification, as scikit-learn) and stop when the validation score
+        (accuracy or R²; see ``early_stopping_on``) has not improved by ``tol`` for more
+        than ``n_iter_no_change`` epochs; the weights of the best validation epoch are kept.
+        Ignored by "lbfgs", as in scikit-learn.
     validation_fraction : float in (0, 1), default=0.1
     beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
         Adam's moment decays and its denominator guard.
@@ -62,13 +65,21 @@ COMMON_PARAMETERS = """
         Dropout rate after each hidden layer during training.
     dtype : {None, "float32", "float64"}, default=None
         Precision of the network. None keeps float32 input in float32 and trains in float64
-        otherwise, as scikit-learn; "float32" is faster on large data."""
+        otherwise, as scikit-learn; "float32" is faster on large data.
+    early_stopping_on : {"score", "loss"}, default="score"
+        What ``early_stopping`` watches: ``"score"`` is scikit-learn's rule (the validation
+        score must beat its best by ``tol``); ``"loss"`` watches the validation loss, the
+        objective being minimised (it must fall below its best by ``tol``), which moves
+        smoothly where accuracy on a small validation set moves in steps."""
 
 COMMON_ATTRIBUTES = """
     coefs_ : list of ndarray of shape (n_in, n_out)
-        Weight matrix of each layer (live views of ``model_``'s weights).
+        Weight matrix of each layer: live views of ``model_``'s weights. Assignable as in
+        scikit-learn: ``est.coefs_ = [...]`` or ``est.coefs_[i] = W`` copies into the
+        network (same shapes, else ValueError); assigned before any fit, the list is where
+        the next ``partial_fit`` (or ``fit`` with ``warm_start=True``) starts.
     intercepts_ : list of ndarray of shape (n_out,)
-        Bias vector of each layer.
+        Bias vector of each layer; assignable like ``coefs_``.
     loss_ : float
         Training objective of the last epoch: the data loss (summed over outputs, averaged
         over samples, as scikit-learn descends it) plus the alpha penalty. For several
@@ -79,10 +90,11 @@ COMMON_ATTRIBUTES = """
         Validation loss of every epoch when ``early_stopping``, else None.
     validation_scores_ : list of float or None
         Validation score (accuracy or R²) of every epoch when ``early_stopping``, else None.
-    best_loss_ : float
-        Lowest training loss reached.
-    best_validation_loss_, best_validation_score_ : float or None
-        Lowest validation loss and the score of that epoch, when ``early_stopping``.
+    best_loss_ : float or None
+        Lowest training loss reached; None with ``early_stopping`` (as scikit-learn).
+    best_validation_score_, best_validation_loss_ : float or None
+        Validation score and loss of the kept (best) epoch when ``early_stopping``, else
+        None.
     n_iter_ : int
         Epochs run by the last call.
     t_ : int
@@ -92,6 +104,45 @@ COMMON_ATTRIBUTES = """
         Only when X had string column names.
     n_layers_, n_outputs_ : int
     out_activation_ : str
-        "logistic", "softmax" or "identity".
+        "logistic", "softmax", "identity", or "exp" for ``loss="poisson"``.
     model_ : backprop.Sequential
         The trained network (``bp.save(est.model_, path)`` writes a model file)."""
+
+
+#: how a diverging loss ends, and every deliberate difference from scikit-learn's MLP
+COMMON_NOTES = """
+    Notes
+    -----
+    **Divergence.** When the loss or the weights stop being finite, or the weights' norm
+    grows a thousandfold in one epoch, training stops at once and the network keeps its
+    last finite weights. Without ``early_stopping`` this raises
+    :class:`~backprop.sklearn.TrainingDivergedError`, a ``ValueError`` (scikit-learn's
+    error type, led by its "Solver produced non-finite parameter weights" message when
+    values became non-finite) that is also the engine's ``TrainingDiverged``, carrying the
+    epoch, the history and the last finite weights. With ``early_stopping`` it does what
+    scikit-learn does: no error, the diverged epoch is recorded with NaN in ``loss_curve_``,
+    ``validation_loss_curve_`` and ``validation_scores_``, the weights of the best
+    validation epoch are kept (the last finite ones if no epoch had a finite score), and a
+    ``ConvergenceWarning`` says so. scikit-learn instead trains on through NaN epochs.
+
+    **Differences from scikit-learn's MLP** (all deliberate; the same settings otherwise
+    draw the same weights and batches and train the same way):
+
+    - the guard above stops a diverging run (scikit-learn trains on, or ends with NaN
+      weights); it also counts a thousandfold jump of the weights' norm as divergence;
+    - Adam's ε is added to √v̂ (PyTorch's form), scikit-learn's to √v inside the bias
+      correction: steps differ only for gradients near ε;
+    - the L2 penalty of the last, smaller mini-batch of an epoch is ``alpha`` over the full
+      batch size (scikit-learn uses that batch's size);
+    - ``hidden_layer_sizes`` is the first positional parameter of both estimators
+      (scikit-learn's ``MLPRegressor`` takes ``loss`` first);
+    - ``loss="poisson"`` refuses negative targets with a ValueError;
+    - ``partial_fit`` of a multi-label classifier does not need ``classes``;
+    - ``loss_`` of a multi-output regressor is the loss summed over the targets (the
+      objective descended; scikit-learn reports it divided by their number);
+    - ``verbose`` prints the validation loss with the score;
+    - private attributes differ: there is no ``_optimizer.learning_rate`` (the engine
+      optimiser's ``lr``) and no ``_loss_grad_lbfgs``; fitted ``model_`` is the network;
+    - additions: more activations, solvers (adamw, rmsprop, adagrad) and regression losses,
+      ``init``, ``dropout``, ``class_weight``, ``dtype``, ``early_stopping_on``,
+      ``validation_loss_curve_`` and ``best_validation_loss_``."""

@@ -16,8 +16,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
-from .base import BaseMLP
-from .docs import COMMON_ATTRIBUTES, COMMON_PARAMETERS
+from .base import BaseMLP, store_parameters
+from .docs import COMMON_ATTRIBUTES, COMMON_NOTES, COMMON_PARAMETERS
 from .params import InvalidParameterError
 
 __all__ = ["MLPClassifier", "MLPRegressor", "InvalidParameterError"]
@@ -40,6 +40,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     ----------
     classes_ : ndarray of shape (n_classes,)
         Class labels (label indices for multi-label targets).{COMMON_ATTRIBUTES}
+{COMMON_NOTES}
 
     Examples
     --------
@@ -57,34 +58,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 init=None, dropout=0.0, class_weight=None, dtype=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.init = init
-        self.dropout = dropout
-        self.class_weight = class_weight
-        self.dtype = dtype
+                 init=None, dropout=0.0, class_weight=None, dtype=None,
+                 early_stopping_on="score"):
+        store_parameters(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Train a new network (or continue one with ``warm_start``).
@@ -122,21 +98,24 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # -- targets --------------------------------------------------------------------------
-    def _encode_targets(self, y, *, first_pass, incremental, classes):
-        if first_pass:
+    def _encode_targets(self, y, *, incremental, fresh, classes):
+        # As scikit-learn: fit defines the classes (unless it warm-starts a fitted model),
+        # the first partial_fit takes them from `classes`; after that warm_start needs the
+        # same set of classes and partial_fit any subset of them.
+        define = fresh or not hasattr(self, "classes_")
+        if define:
             check_classification_targets(y)
             multilabel = type_of_target(y).startswith("multilabel")
             if incremental and classes is None and not multilabel:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             binarizer = LabelBinarizer().fit(classes if incremental and not multilabel else y)
             self._label_binarizer, self.classes_ = binarizer, binarizer.classes_
-        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+        elif incremental and classes is not None and not np.array_equal(np.unique(classes),
+                                                                        self.classes_):
             raise ValueError(f"`classes={np.unique(classes)!r}` is not the same as on last "
                              f"call to partial_fit, was: {self.classes_!r}")
-        # fit (not warm) defines the classes; warm_start needs the same ones; partial_fit
-        # accepts any subset of them.
-        T = self._binarize(y, check=incremental or not first_pass,
-                           same_set=not first_pass and not incremental)
+        check = incremental or not define
+        T = self._binarize(y, check=check, same_set=check and bool(self.warm_start))
         kind = self._label_binarizer.y_type_
         if kind == "multiclass":
             labels = T.argmax(axis=1)
@@ -145,6 +124,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             labels = T[:, 0]
         return T, labels
+
+    def _stratify(self, T):
+        # scikit-learn stratifies on the binarised y only when it is one column (binary
+        # classification): its split, and its error for a class of one member, come out.
+        return T.astype(bool) if T.shape[1] == 1 else None
 
     def _binarize(self, y, *, check: bool, same_set: bool) -> np.ndarray:
         """One-hot (multi-class), one 0/1 column (binary) or the indicator matrix itself."""
@@ -158,8 +142,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
             known = classes[np.minimum(index, classes.size - 1)] == y
             if check:
                 subset = bool(known.all())
-                same = not same_set or (subset and np.unique(index).size == classes.size)
-                self._check_labels(y, subset, same)
+                same = subset and np.unique(index).size == classes.size
+                self._check_labels(y, subset, same, same_set)
             if kind == "multiclass":
                 T = np.zeros((y.size, classes.size))
                 T[np.arange(y.size), index] = 1.0
@@ -168,18 +152,18 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         if check:
             seen = unique_labels(y)
             self._check_labels(y, not np.setdiff1d(seen, classes).size,
-                               not same_set or set(seen) == set(classes))
+                               set(seen) == set(classes), same_set)
         return self._label_binarizer.transform(y).astype(np.float64)
 
-    def _check_labels(self, y, subset: bool, same: bool) -> None:
-        if not subset:
-            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                             f"{self.classes_}. 'y' has {unique_labels(y)}.")
-        if not same:
+    def _check_labels(self, y, subset: bool, same: bool, same_set: bool) -> None:
+        if same_set and not same:
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in the "
                 f"previous call to fit. Previously got {self.classes_}, `y` has "
                 f"{unique_labels(y)}")
+        if not subset:
+            raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                             f"{self.classes_}. 'y' has {unique_labels(y)}.")
 
     def _extra_sample_weight(self, labels, incremental):
         if self.class_weight is None:
@@ -249,11 +233,14 @@ class MLPRegressor(RegressorMixin, BaseMLP):
     ----------{COMMON_PARAMETERS}
     loss : str or Loss, default="squared_error"
         ``"squared_error"`` (= ``"mse"``, ½·mean squared error as scikit-learn),
+        ``"poisson"`` (half the Poisson deviance with a log link, as scikit-learn: the
+        network outputs log μ, ``predict`` returns μ, ``out_activation_`` is "exp"; y ≥ 0),
         ``"absolute_error"`` (= ``"mae"``), ``"huber"`` (δ = 1; pass
         ``backprop.losses.Huber(delta)`` for another δ), or any regression ``Loss``.
 
     Attributes
     ----------{COMMON_ATTRIBUTES}
+{COMMON_NOTES}
 
     Examples
     --------
@@ -271,34 +258,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 init=None, dropout=0.0, loss="squared_error", dtype=None):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
-        self.init = init
-        self.dropout = dropout
-        self.loss = loss
-        self.dtype = dtype
+                 init=None, dropout=0.0, loss="squared_error", dtype=None,
+                 early_stopping_on="score"):
+        store_parameters(self, locals())
 
     def fit(self, X, y, sample_weight=None):
         """Train a new network (or continue one with ``warm_start``).
@@ -331,15 +293,21 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _encode_targets(self, y, *, first_pass, incremental, classes):
+    def _encode_targets(self, y, *, incremental, fresh, classes):
         T = np.asarray(y, dtype=np.float64)
         return (T.reshape(-1, 1) if T.ndim == 1 else T), None
 
     def _output(self, settings, n_outputs):
-        return "identity", "identity", settings.loss
+        # The Poisson loss works on log μ (the identity output); predict returns e^output,
+        # which scikit-learn calls its "exp" output activation.
+        return "identity", "exp" if settings.log_link else "identity", settings.loss
 
     def _score_function(self, T_val, w_val):
+        log_link = self.out_activation_ == "exp"
+
         def r2(a):
+            if log_link:
+                a = np.exp(a)
             if not np.all(np.isfinite(a)):
                 return float("nan")
             return float(r2_score(T_val, a, sample_weight=w_val))
@@ -347,6 +315,12 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         return r2
 
     def predict(self, X):
-        """Predicted targets: shape (n_samples,) for one target, else (n_samples, n_targets)."""
+        """Predicted targets: shape (n_samples,) for one target, else (n_samples, n_targets).
+
+        With ``loss="poisson"`` the predicted mean e^output (the network ``model_`` outputs
+        its logarithm).
+        """
         out = self._forward(X)
+        if self.out_activation_ == "exp":
+            np.exp(out, out=out)
         return out.ravel() if self.n_outputs_ == 1 else out

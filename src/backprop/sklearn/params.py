@@ -23,6 +23,8 @@ from .. import losses as _losses
 STOCHASTIC_SOLVERS = ("adam", "sgd", "adamw", "rmsprop", "adagrad")
 SOLVERS = (*STOCHASTIC_SOLVERS, "lbfgs")
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
+#: what early stopping watches: scikit-learn's validation score, or the validation loss
+EARLY_STOPPING_ON = ("score", "loss")
 #: scikit-learn's regression loss names, mapped onto the engine's registry names
 SKLEARN_LOSS_NAMES = {"squared_error": "mse", "absolute_error": "mae"}
 
@@ -46,7 +48,9 @@ class Settings:
     n_iter_no_change: float
     dtype: np.dtype | None  # None: float32 stays float32, anything else becomes float64
     dropout: Any
-    loss: Any  # regressor only: a registry name or a Loss instance
+    loss: Any  # regressor only: a Loss instance
+    log_link: bool  # the network outputs log μ and predictions are e^output (Poisson loss)
+    early_stopping_on: str  # "score" (scikit-learn's rule) or "loss"
 
 
 def _fail(est: Any, name: str, expected: str, value: Any) -> InvalidParameterError:
@@ -170,20 +174,18 @@ def _class_weight(est) -> None:
     raise _fail(est, "class_weight", "None, 'balanced' or a dict {class label: weight}", value)
 
 
-def _regression_loss(est) -> Any:
+def _regression_loss(est) -> _losses.Loss:
     value = est.loss
     if isinstance(value, _losses.Loss):
         if value.classification:
             raise _fail(est, "loss", "a regression loss", value)
         return value
     regression = ["absolute_error", "huber", "l1", "mae", "mean_absolute_error",
-                  "mean_squared_error", "mse", "smooth_l1", "squared_error"]
+                  "mean_squared_error", "mse", "poisson", "smooth_l1", "squared_error"]
     if not isinstance(value, str) or value not in regression:
-        hint = (" (the Poisson loss needs an exponential output, which backprop does not have)"
-                if value == "poisson" else "")
         raise _fail(est, "loss", "a regression Loss or a str among {"
-                    + ", ".join(repr(n) for n in regression) + "}" + hint, value)
-    return SKLEARN_LOSS_NAMES.get(value, value)
+                    + ", ".join(repr(n) for n in regression) + "}", value)
+    return _losses.get(SKLEARN_LOSS_NAMES.get(value, value))
 
 
 def resolve(est: Any) -> Settings:
@@ -238,6 +240,7 @@ def resolve(est: Any) -> Settings:
     if hasattr(est, "class_weight"):
         _class_weight(est)
     loss = _regression_loss(est) if hasattr(est, "loss") else None
+    early_stopping_on = _options(est, "early_stopping_on", EARLY_STOPPING_ON)
     return Settings(
         hidden=hidden,
         activation=activation,
@@ -247,4 +250,6 @@ def resolve(est: Any) -> Settings:
         dtype=dtype,
         dropout=dropout,
         loss=loss,
+        log_link=isinstance(loss, _losses.Poisson),
+        early_stopping_on=early_stopping_on,
     )

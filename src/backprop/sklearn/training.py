@@ -14,6 +14,7 @@ strengthens the penalty for that one step, the engine does not.
 
 from __future__ import annotations
 
+import copy
 import math
 import warnings
 from typing import Any
@@ -24,9 +25,47 @@ from .. import losses as _losses
 from ..callbacks import Callback
 from ..losses import CategoricalCrossEntropy, Loss
 from ..optimizers import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from ..training import TrainingDiverged
 
 #: scikit-learn's adaptive schedule stops once the learning rate falls to this value
 MIN_ADAPTIVE_LR = 1e-6
+#: scikit-learn's message when training ends with non-finite weights
+NON_FINITE = ("Solver produced non-finite parameter weights. The input data may contain large "
+              "values and need to be preprocessed.")
+
+
+class TrainingDivergedError(TrainingDiverged, ValueError):
+    """Training diverged inside a scikit-learn estimator.
+
+    A ``ValueError``, as scikit-learn's MLP raises for non-finite weights, and the engine's
+    :class:`~backprop.TrainingDiverged` with its message (the epoch, the last finite loss and
+    advice). The estimator is left at the last finite weights, which ``coefs`` and
+    ``intercepts`` also hold.
+
+    Attributes
+    ----------
+    epoch : int
+        The epoch (from 0) or L-BFGS iteration that diverged.
+    history : History or None
+        The engine's record of the completed epochs (None for "lbfgs").
+    coefs, intercepts : list of ndarray
+        Copies of the last finite weights, one (n_in, n_out) matrix and one (n_out,) vector
+        per layer.
+    """
+
+    def __init__(self, message: str, epoch: int, history: Any, model: Any) -> None:
+        super().__init__(message, epoch, history)
+        self.coefs = [w.copy() for w in model.weights]
+        self.intercepts = [b.copy() for b in model.biases]
+
+
+def diverged_error(exc: TrainingDiverged, model: Any) -> TrainingDivergedError:
+    """The engine's divergence as the estimators' ValueError, led by scikit-learn's message
+    where the weights or the loss stopped being finite (not for a merely exploding norm)."""
+    message = str(exc)
+    if "NaN or infinite" in message:
+        message = f"{NON_FINITE} {message}"
+    return TrainingDivergedError(message, exc.epoch, exc.history, model)
 
 
 class SummedOverOutputs(Loss):
@@ -94,21 +133,58 @@ def alpha_to_l2(alpha: float, batch_size: int, mean_weight: float) -> float:
     return alpha / (2.0 * batch_size * mean_weight)
 
 
-def sklearn_initialize(model: Any, activation: Any, rng: np.random.RandomState) -> None:
+def sklearn_weights(sizes: list[int], activation: Any, rng: np.random.RandomState
+                    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Draw weights *and biases* as scikit-learn's MLP does: uniform in ±√(f/(fan_in+fan_out)).
 
-    f = 2 for a logistic hidden activation, 6 otherwise (Glorot & Bengio's bound). The default
-    (``init=None``) follows this so that the same settings train the same way as scikit-learn;
-    a named ``init`` uses the engine's initialiser and zero biases instead.
+    f = 2 for a logistic hidden activation, 6 otherwise (Glorot & Bengio's bound). The draws
+    come from ``rng`` in scikit-learn's order (W⁽¹⁾, b⁽¹⁾, W⁽²⁾, ...) and nothing is drawn
+    before them, so the same ``random_state`` gives scikit-learn's starting weights exactly.
+    The default (``init=None``) uses this; a named ``init`` uses the engine's initialiser
+    and zero biases instead.
+
+    Returns
+    -------
+    coefs : list of ndarray of shape (sizes[i], sizes[i + 1])
+    intercepts : list of ndarray of shape (sizes[i + 1],)
     """
     logistic = isinstance(activation, str) and activation.strip().lower() in ("logistic",
                                                                               "sigmoid")
     factor = 2.0 if logistic else 6.0
-    for layer in model.dense_layers:
-        W, b = layer.W.value, layer.b.value
-        bound = np.sqrt(factor / (W.shape[0] + W.shape[1]))
-        W[...] = rng.uniform(-bound, bound, W.shape)
-        b[...] = rng.uniform(-bound, bound, b.shape)
+    coefs, intercepts = [], []
+    for fan_in, fan_out in zip(sizes, sizes[1:]):
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rng.uniform(-bound, bound, fan_out))
+    return coefs, intercepts
+
+
+class BatchOrder:
+    """scikit-learn's order of the rows, epoch by epoch, for the engine's ``shuffle=``.
+
+    scikit-learn reshuffles the previous epoch's order with ``sklearn.utils.shuffle``:
+    ``order = order[p]`` where ``p`` is ``arange(n)`` shuffled in place by its
+    ``random_state``. Drawing the same way from the same ``RandomState`` gives the same
+    mini-batches as scikit-learn, epoch after epoch.
+    """
+
+    def __init__(self, rng: np.random.RandomState) -> None:
+        self.rng = rng
+        self.order: np.ndarray | None = None
+
+    def __call__(self, n: int) -> np.ndarray:
+        if self.order is None or self.order.size != n:
+            self.order = np.arange(n)
+        permutation = np.arange(n)
+        self.rng.shuffle(permutation)
+        self.order = self.order[permutation]
+        return self.order
+
+
+def engine_seed(rng: np.random.RandomState) -> int:
+    """A seed for the engine's generator (dropout; initialisers named by ``init``) drawn from
+    a copy of ``rng``: scikit-learn's own draws from ``rng`` stay in its order."""
+    return int(copy.deepcopy(rng).randint(np.iinfo(np.int32).max))
 
 
 def make_optimizer(est: Any, solver: str) -> Optimizer:
@@ -137,11 +213,19 @@ class Monitor(Callback):
     """scikit-learn's per-epoch bookkeeping and stopping rule, as a training callback.
 
     Appends to the estimator's ``loss_curve_`` (and, with a validation set,
-    ``validation_loss_curve_`` and ``validation_scores_``), counts epochs without an
-    improvement of at least ``tol`` (in the validation loss when there is a validation set,
-    in the training loss otherwise) and stops training once the count exceeds
-    ``n_iter_no_change``. For ``sgd`` it also applies the ``invscaling`` and ``adaptive``
-    learning-rate schedules at the end of each epoch, as scikit-learn does.
+    ``validation_loss_curve_`` and ``validation_scores_``) and counts epochs without an
+    improvement of at least ``tol``; once the count exceeds ``n_iter_no_change`` training
+    stops. What is watched:
+
+    - without a validation set, the training loss against ``best_loss_`` (scikit-learn);
+    - with one and ``on="score"``, the validation score (accuracy or R²) against
+      ``best_validation_score_`` (scikit-learn's rule); a NaN score compares false both ways,
+      as in scikit-learn;
+    - with one and ``on="loss"``, the validation loss (a NaN loss counts as no improvement).
+
+    The weights of the best validation epoch are kept in ``est._best_weights``. For ``sgd``
+    the ``invscaling`` and ``adaptive`` learning-rate schedules are applied at the end of
+    each epoch, as scikit-learn does.
 
     Parameters
     ----------
@@ -152,12 +236,15 @@ class Monitor(Callback):
     validation : tuple, optional
         ``(X_val, T_val, weights (n_val, 1) of mean 1 or None, loss, λ, score)``, where
         ``score(a)`` maps the network output on ``X_val`` to the validation score.
+    on : {"score", "loss"}, default "score"
     """
 
-    def __init__(self, est: Any, *, n_train: int, validation: tuple | None = None) -> None:
+    def __init__(self, est: Any, *, n_train: int, validation: tuple | None = None,
+                 on: str = "score") -> None:
         self.est = est
         self.n_train = n_train
         self.validation = validation
+        self.on_loss = on == "loss"
         self.schedule = est.learning_rate if est.solver == "sgd" else "constant"
         self.tol = float(est.tol)
         self.patience = float(est.n_iter_no_change)
@@ -175,21 +262,13 @@ class Monitor(Callback):
             print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
         if self.validation is None:
             # scikit-learn's rule: compare with the best loss so far, then update it.
-            worse = loss > est.best_loss_ - tol
-            est.best_loss_ = min(est.best_loss_, loss)
+            best = np.inf if est.best_loss_ is None else est.best_loss_
+            worse = loss > best - tol
+            est.best_loss_ = min(best, loss)
         else:
-            est.best_loss_ = min(est.best_loss_, loss)
             val_loss, score = self._validate()
             logs["val_loss"] = val_loss
-            est.validation_loss_curve_.append(val_loss)
-            est.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation loss: {val_loss:.8f}, score: {score:f}")
-            worse = not val_loss <= est.best_validation_loss_ - tol  # NaN counts as worse
-            if val_loss < est.best_validation_loss_:
-                est.best_validation_loss_ = val_loss
-                est.best_validation_score_ = score
-                est._best_weights = self.model.get_flat_parameters()
+            worse = self.record_validation(val_loss, score)
         est._no_improvement_count = est._no_improvement_count + 1 if worse else 0
         optimizer = self.model.optimizer
         if self.schedule == "invscaling":
@@ -197,9 +276,32 @@ class Monitor(Callback):
         if est._no_improvement_count > self.patience:
             self._no_improvement(optimizer)
 
+    def record_validation(self, val_loss: float, score: float) -> bool:
+        """Append one epoch's validation loss and score; keep the weights if they are the
+        best so far. Returns whether the epoch counts as no improvement."""
+        est, tol = self.est, self.tol
+        est.validation_loss_curve_.append(val_loss)
+        est.validation_scores_.append(score)
+        if self.verbose:
+            print(f"Validation loss: {val_loss:.8f}, score: {score:f}")
+        if self.on_loss:
+            worse = not val_loss <= est.best_validation_loss_ - tol
+            better = val_loss < est.best_validation_loss_
+        else:
+            worse = score < est.best_validation_score_ + tol
+            better = score > est.best_validation_score_
+        if better:
+            est.best_validation_loss_ = val_loss
+            est.best_validation_score_ = score
+            est._best_weights = self.model.get_flat_parameters()
+        return worse
+
     def _no_improvement(self, optimizer: Optimizer) -> None:
         est = self.est
-        what = "Training loss" if self.validation is None else "Validation loss"
+        if self.validation is None:
+            what = "Training loss"
+        else:
+            what = "Validation loss" if self.on_loss else "Validation score"
         patience = int(self.patience) if math.isfinite(self.patience) else self.patience
         message = (f"{what} did not improve more than tol={self.tol:f} for {patience} "
                    "consecutive epochs.")
@@ -225,7 +327,7 @@ class Monitor(Callback):
         return float(value), float(score(a))
 
 
-def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.ndarray | None,
+def fit_lbfgs(model: Any, X: Any, T: np.ndarray, loss: Any, weights: np.ndarray | None,
               l2: float, *, max_iter: int, max_fun: int, tol: float, verbose: bool):
     """Full-batch L-BFGS-B (SciPy) on the engine's loss and backpropagated gradient.
 
@@ -234,10 +336,17 @@ def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.n
     result : scipy.optimize.OptimizeResult
     curve : list of float
         The objective after each L-BFGS iteration.
+
+    Raises
+    ------
+    TrainingDivergedError
+        When L-BFGS ends on non-finite weights; the model is left at the last finite
+        weights at which the objective was finite.
     """
     from scipy.optimize import minimize
 
     flat_grad = model.flat_param.grad
+    last_finite: list[Any] = [model.get_flat_parameters(), math.nan]
 
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         model.set_flat_parameters(x)
@@ -245,6 +354,8 @@ def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.n
         if l2:
             value += l2 * model.l2_penalty()
             model.add_l2_gradient(l2)
+        if math.isfinite(value) and np.isfinite(x).all():
+            last_finite[:] = [x.copy(), float(value)]
         return float(value), flat_grad.astype(np.float64)
 
     curve: list[float] = []
@@ -255,8 +366,15 @@ def fit_lbfgs(model: Any, X: np.ndarray, T: np.ndarray, loss: Any, weights: np.n
             print(f"Iteration {len(curve)}, loss = {curve[-1]:.8f}")
 
     x0 = model.get_flat_parameters().astype(np.float64)
-    result = minimize(objective, x0, method="L-BFGS-B", jac=True, callback=record,
-                      options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol})
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = minimize(objective, x0, method="L-BFGS-B", jac=True, callback=record,
+                          options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol})
+    if not np.isfinite(result.x).all():
+        model.set_flat_parameters(last_finite[0])
+        raise TrainingDivergedError(
+            f"{NON_FINITE} L-BFGS reached non-finite weights in iteration {result.nit}; the "
+            f"model keeps the last finite weights it evaluated (loss {last_finite[1]:.6g}). "
+            "Try standardised inputs or a larger alpha.", int(result.nit), None, model)
     model.set_flat_parameters(result.x)
     return result, curve
 
