@@ -23,7 +23,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn_helpers import quiet_fit, regression_data
 
-import backprop as bp
 from backprop.sklearn import MLPClassifier, MLPRegressor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
