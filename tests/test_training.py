@@ -164,6 +164,26 @@ def test_dropout_and_shuffling_draw_from_the_model_seed(blobs):
     assert np.any(a.get_flat_weights() != b.get_flat_weights())
 
 
+def test_a_callable_shuffle_gives_each_epochs_row_order(blobs):
+    # order(n) per epoch: training on its rows equals training unshuffled on rows laid out
+    # in that order, epoch by epoch.
+    X, y = blobs
+    orders = [np.random.default_rng(k).permutation(len(X)) for k in range(3)]
+    calls = iter(orders)
+    given = bp.MLP([3, 5, 1], output_activation="sigmoid", seed=0, dtype="float64")
+    given.fit(X, y, loss="binary_crossentropy", optimizer=bp.Adam(lr=0.01), epochs=3,
+              batch_size=16, shuffle=lambda n: next(calls))
+    laid_out = bp.MLP([3, 5, 1], output_activation="sigmoid", seed=0, dtype="float64")
+    opt = bp.Adam(lr=0.01)
+    for order in orders:
+        laid_out.fit(X[order], y[order], loss="binary_crossentropy", optimizer=opt, epochs=1,
+                     batch_size=16, shuffle=False)
+    np.testing.assert_allclose(given.get_flat_parameters(), laid_out.get_flat_parameters(),
+                               rtol=1e-12)
+    with pytest.raises(TypeError, match="shuffle must be True, False or a callable"):
+        given.fit(X, y, shuffle="yes")
+
+
 # -- validation split -----------------------------------------------------------------------
 
 

@@ -137,6 +137,9 @@ class Dense(Layer):
         self._z: np.ndarray | None = None
         self._a: np.ndarray | None = None
         self._x_has_ones = False
+        #: a sparse input (forward_sparse), kept apart from _x (then None) so that the dense
+        #: path's checks stay as they are
+        self._x_sparse: Any = None
         #: set by backprop._fast.fused_step while fit takes plain SGD steps inside the
         #: gradient product; None otherwise
         self._fused_step = None
@@ -195,9 +198,27 @@ class Dense(Layer):
         self._x, self._z, self._a, self._x_has_ones = x_ones, (z if keep_z else None), a, True
         return a
 
+    def forward_sparse(self, x: Any, training: bool = False) -> np.ndarray:
+        """``forward`` for a SciPy sparse x (CSR, as ``validation.check_X`` gives it).
+
+        z = x·W + b is a sparse-dense product, x is never densified, and the backward pass
+        computes ∂L/∂W = xᵀ·δ from the sparse x too: the cost follows x's non-zeros.
+        """
+        if self.W is None:
+            raise RuntimeError("Dense layer is not built; call layer.build(seed) or use it in "
+                               "a Sequential/MLP")
+        z = np.asarray(x @ self.W.value)
+        if self.b is not None:
+            z += self.b.value
+        keep_z = self.keep_z
+        a = self.activation.forward(z, out=None if keep_z else z)
+        self._x, self._x_sparse, self._z, self._a = None, x, (z if keep_z else None), a
+        self._x_has_ones = False
+        return a
+
     def backward(self, dy: np.ndarray) -> np.ndarray | None:
         """δ = dy ⊙ g'(z), then :meth:`backward_delta`. ``dy`` = ∂L/∂a may be overwritten."""
-        if self._x is None:
+        if self._x is None and self._x_sparse is None:
             raise RuntimeError("backward called before forward on this Dense layer")
         return self.backward_delta(self.activation.backward(dy, self._z, self._a))
 
@@ -208,8 +229,8 @@ class Dense(Layer):
         ∂L/∂x = δ·Wᵀ (None when ``needs_input_grad`` is False).
         """
         x = self._x
-        if x is None:
-            raise RuntimeError("backward called before forward on this Dense layer")
+        if x is None:  # the input was sparse (or forward never ran)
+            return self._backward_delta_sparse(delta)
         # ∂L/∂x first: a fused step changes W.
         dx = dot(delta, self.W.value.T) if self.needs_input_grad else None
         if self._fused_step is not None:
@@ -220,6 +241,20 @@ class Dense(Layer):
             dot(x.T, delta, out=self.W.grad)
             if self.b is not None:
                 column_sums(delta, out=self.b.grad)
+        return dx
+
+    def _backward_delta_sparse(self, delta: np.ndarray) -> np.ndarray | None:
+        """``backward_delta`` after ``forward_sparse``: ∂L/∂W = xᵀ·δ with the sparse x."""
+        x = self._x_sparse
+        if x is None:
+            raise RuntimeError("backward called before forward on this Dense layer")
+        if self._fused_step is not None:
+            raise RuntimeError("the fused SGD step takes dense input only; fit does not "
+                               "attach it to a layer that reads sparse input")
+        dx = dot(delta, self.W.value.T) if self.needs_input_grad else None
+        self.W.grad[...] = x.T @ delta
+        if self.b is not None:
+            column_sums(delta, out=self.b.grad)
         return dx
 
     def get_config(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import activations as _activations
 from . import losses as _losses
+from ._fast.sparse import is_sparse
 from ._fast.storage import FlatParameters
 from .layers import Dense, Dropout, Layer, Param, layer_from_config
 from .training import fit as _fit
@@ -196,11 +197,26 @@ class Sequential:
 
     # -- forward and backward -------------------------------------------------------------
     def forward(self, X: np.ndarray, training: bool = False) -> np.ndarray:
-        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾."""
-        a = X
-        for layer in self.layers:
+        """Propagate an already validated (n, n_features) array; returns the output a⁽ᴸ⁾.
+
+        A SciPy sparse X (CSR) goes through the first Dense layer's ``forward_sparse``.
+        """
+        layers = self.layers
+        if is_sparse(X):
+            a = self._first_sparse_forward()(X, training)
+            layers = layers[1:]
+        else:
+            a = X
+        for layer in layers:
             a = layer.forward(a, training)
         return a
+
+    def _first_sparse_forward(self):
+        first = self.layers[0]
+        if not isinstance(first, Dense):
+            raise TypeError(f"sparse X needs a Dense first layer to read it; this network "
+                            f"starts with {first!r}")
+        return first.forward_sparse
 
     def backward(self, dy: np.ndarray) -> None:
         """Backpropagate ∂L/∂a⁽ᴸ⁾ through every layer, writing every ``Param.grad``."""

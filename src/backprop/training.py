@@ -104,11 +104,13 @@ def fit(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features), or a DataFrame
+    X : array-like of shape (n_samples, n_features), a DataFrame, or a SciPy sparse matrix
         Raw rows when the model has a preprocessor (``model.preprocessor``), which ``fit``
         applies to X, y and ``validation_data`` as ``predict`` will. A DataFrame given to a
         model without one leaves its column names with the model (see
-        :mod:`backprop.preprocessing`).
+        :mod:`backprop.preprocessing`). A sparse X (CSR or CSC, matrix or array) stays sparse:
+        the first Dense layer multiplies with it directly (x·W and xᵀ·δ), each batch gathered
+        as a CSR matrix.
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Targets; class labels for the cross-entropies (0/1, integers or one-hot).
     loss : str or Loss, default "mse"

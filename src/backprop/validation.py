@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ._fast.sparse import is_sparse
+
 VALID_DTYPES = ("float32", "float64")
 
 
@@ -97,12 +99,16 @@ def check_numeric_array(name: str, values: Any) -> np.ndarray:
     return arr
 
 
-def check_X(X: Any, n_features: int | None = None, dtype: np.dtype | None = None) -> np.ndarray:
+def check_X(X: Any, n_features: int | None = None, dtype: np.dtype | None = None) -> Any:
     """Validate a feature matrix of shape (n_samples, n_features) and cast it to ``dtype``.
 
     Integer and boolean inputs are converted to the model's floating dtype (the values are
     exactly representable for any realistic feature); strings and objects are refused.
+    A SciPy sparse matrix or array stays sparse: it comes back in CSR format (rows are what
+    training slices), never densified.
     """
+    if is_sparse(X):
+        return _check_sparse_X(X, n_features, dtype)
     arr = check_numeric_array("X", X)
     if arr.ndim != 2:
         raise ValueError(
@@ -129,6 +135,31 @@ def _one_dimensional_hint(length: int, n_features: int | None) -> str:
     if n_features is not None:
         return f" (the model expects rows of {n_features} features)"
     return " (one sample: X.reshape(1, -1); one feature per sample: X.reshape(-1, 1))"
+
+
+def _check_sparse_X(X: Any, n_features: int | None, dtype: np.dtype | None) -> Any:
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D of shape (n_samples, n_features); got a sparse array "
+                         f"of shape {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X must hold real numbers; got a sparse matrix of dtype {X.dtype}")
+    if X.shape[0] == 0:
+        raise ValueError(f"X is empty (shape {X.shape}); need at least one sample")
+    if n_features is not None and X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features but the model's first layer expects {n_features}"
+        )
+    X = X.tocsr()
+    if X.dtype.kind == "f" and not _finite_sum(X.data):
+        bad = ~np.isfinite(X.data)
+        if bad.any():
+            rows = np.zeros(X.shape[0], dtype=bool)
+            rows[np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))[bad]] = True
+            what = "NaN" if np.isnan(X.data).any() else "inf"
+            raise ValueError(f"X contains {what} at rows {_rows_with(rows)}")
+    if dtype is not None:
+        X = X.astype(dtype, copy=False)
+    return X
 
 
 def check_same_rows(X: np.ndarray, y: np.ndarray) -> None:

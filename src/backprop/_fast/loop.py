@@ -30,6 +30,7 @@ import numpy as np
 from .fused_step import FusedStep
 from .norms import NormSnapshots
 from .numpy_direct import dot
+from .sparse import is_sparse
 from .storage import with_ones_column
 
 
@@ -51,7 +52,7 @@ class TrainingDiverged(RuntimeError):
 class TrainingData:
     """The validated arrays of one ``fit``."""
 
-    X: np.ndarray  #: (n, n_features) in the model's dtype
+    X: Any  #: (n, n_features) in the model's dtype: an ndarray, or SciPy CSR
     T: np.ndarray  #: (n, n_outputs) targets
     sample_weight: np.ndarray | None = None  #: (n, 1), mean 1
     X_val: np.ndarray | None = None
@@ -96,6 +97,12 @@ class _Loop:
         self.rest = model.layers[1:]
         self.fused = FusedStep.for_fit(self.opt, model.dense_layers, reads_ones, l2=self.l2,
                                        batch_hooks=bool(self.batch_callbacks))
+        if self.sparse:  # the first layer reads the sparse rows; no fused step takes them
+            self.first_forward = getattr(first, "forward_sparse", None)
+            if self.first_forward is None:
+                raise TypeError(f"sparse X needs a Dense first layer to read it; this network "
+                                f"starts with {first!r}")
+            self.fused = None
 
     def _plan_batches(self, batch_size: int | None, shuffle: Any) -> None:
         data, model = self.data, self.model
@@ -107,10 +114,17 @@ class _Loop:
         #: the caller's order(n) for each epoch's rows; None: the model's generator permutes
         self.order = shuffle if callable(shuffle) else None
         self.batches = [None] if self.full_batch else [slice(s, s + bs) for s in range(0, n, bs)]
-        # What the first layer reads: X with a column of ones when it has a bias.
-        # (a Dense layer with a bias has a [W; b] block)
-        with_ones = self.with_ones = getattr(model.layers[0], "Wb", None) is not None
-        if self.shuffle:  # reused buffers that each shuffled batch is gathered into
+        # What the first layer reads: X with a column of ones when it has a bias (a Dense
+        # layer with a bias has a [W; b] block); sparse X as it is, never densified.
+        self.sparse = is_sparse(X)
+        with_ones = self.with_ones = not self.sparse and \
+            getattr(model.layers[0], "Wb", None) is not None
+        self.gather = self._gather_sparse if self.sparse else self._gather
+        if self.shuffle and self.sparse:  # each batch's rows: a small CSR matrix of its own
+            self.T_batch = np.empty((bs, T.shape[1]), dtype=T.dtype)
+            self.sw_batch = None if sw is None else np.empty((bs, 1), dtype=sw.dtype)
+            self.inputs = X
+        elif self.shuffle:  # reused buffers that each shuffled batch is gathered into
             self.inputs_batch = with_ones_column(X[:bs], model.dtype) if with_ones \
                 else np.empty((bs, X.shape[1]), dtype=X.dtype)
             self.X_batch = self.inputs_batch[:, :-1] if with_ones else self.inputs_batch
@@ -209,7 +223,7 @@ class _Loop:
             if rows is None:  # full batch
                 inputs, T, sw = self.inputs, self.data.T, self.data.sample_weight
             elif self.shuffle:
-                inputs, T, sw = self._gather(order[rows])
+                inputs, T, sw = self.gather(order[rows])
             else:
                 data = self.data
                 inputs, T = self.inputs[rows], data.T[rows]
@@ -236,6 +250,15 @@ class _Loop:
         sw = None if data.sample_weight is None else np.take(
             data.sample_weight, picked, axis=0, out=self.sw_batch[:m], mode="clip")
         return self.inputs_batch[:m], T, sw
+
+    def _gather_sparse(self, picked: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """The batch's rows of a sparse X (a CSR matrix of their own), targets and weights."""
+        data = self.data
+        m = picked.shape[0]
+        T = np.take(data.T, picked, axis=0, out=self.T_batch[:m], mode="clip")
+        sw = None if data.sample_weight is None else np.take(
+            data.sample_weight, picked, axis=0, out=self.sw_batch[:m], mode="clip")
+        return data.X[picked], T, sw
 
     def _step(self, inputs: np.ndarray, T: np.ndarray, sw: np.ndarray | None, epoch: int,
               history: Any, update: Callable[[Sequence[Any]], None],
