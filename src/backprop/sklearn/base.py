@@ -164,6 +164,7 @@ class BaseMLP(BaseEstimator):
             X, T, weights, validation = self._split_validation(X, T, weights, rng)
         if start != "continue":
             self._initialize(settings, sizes, X.dtype, engine_seed(rng), initial)
+            initial = None  # the float64 draws, copied into the network: not kept while training
         self._start_records(stopping, keep=start != "new")
         T = T.astype(self.model_.dtype, copy=False)
         if settings.solver == "lbfgs":
