@@ -202,7 +202,7 @@ class Sequential:
         A SciPy sparse X (CSR) goes through the first Dense layer's ``forward_sparse``.
         """
         layers = self.layers
-        if is_sparse(X):
+        if type(X) is not np.ndarray and is_sparse(X):  # (the type test: no call for arrays)
             a = self._first_sparse_forward()(X, training)
             layers = layers[1:]
         else:
