@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ..losses import check_pairing
 from ..mlp import MLP
-from ..training import TrainingDiverged
+from ..training import PoorFitWarning, TrainingDiverged
 from . import weights as _weights
 from .params import STOCHASTIC_SOLVERS, Settings, resolve
 from .training import (
@@ -256,13 +256,16 @@ class BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         monitor = Monitor(self, n_train=n, validation=validation, on=settings.early_stopping_on)
         try:
-            history = model.fit(
-                X, T, loss=loss, optimizer=self._optimizer,
-                epochs=1 if incremental else self.max_iter, batch_size=batch_size,
-                shuffle=BatchOrder(rng) if self.shuffle else False, metrics=[],
-                callbacks=[monitor], l2=l2,
-                sample_weight=weights,
-            )
+            with warnings.catch_warnings():
+                # The engine's verdict on a fit no better than a constant is not scikit-learn's
+                # (its own test treats any UserWarning from fit as an error).
+                warnings.simplefilter("ignore", PoorFitWarning)
+                history = model.fit(
+                    X, T, loss=loss, optimizer=self._optimizer,
+                    epochs=1 if incremental else self.max_iter, batch_size=batch_size,
+                    shuffle=BatchOrder(rng) if self.shuffle else False, metrics=[],
+                    callbacks=[monitor], l2=l2, sample_weight=weights,
+                )
         except TrainingDiverged as exc:
             if validation is None:
                 raise diverged_error(exc, model) from None
