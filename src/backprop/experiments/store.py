@@ -2,11 +2,12 @@
 
 ``sweep.db`` in the sweep folder holds the experiment the sweep runs (so ``--resume`` can refuse
 a changed file) and, per trial, its values, status (pending, ok, diverged, failed, pruned),
-metrics, error, warnings, duration, worker, per-epoch history and final weights. Every
-finished trial is its own committed transaction in SQLite's write-ahead log, so a client that
-dies (killed, out of memory) loses nothing it had recorded. ``synchronous=NORMAL`` skips the
-disk flush of each commit (6 ms a trial here): only a power cut or an operating-system crash
-could lose the last trials, and ``--resume`` runs them again. Readable with any SQLite tool::
+metrics, error, warnings, duration (wall and CPU), worker, per-epoch history and final
+weights. Every finished trial is its own committed transaction in SQLite's write-ahead log,
+so a client that dies (killed, out of memory) loses nothing it had recorded.
+``synchronous=NORMAL`` skips the disk flush of each commit (6 ms a trial here): only a power
+cut or an operating-system crash could lose the last trials, and ``--resume`` runs them
+again. Readable with any SQLite tool::
 
     sqlite3 runs/sweep/sweep.db "select number, status, metrics from trials"
 """
@@ -39,6 +40,7 @@ create table if not exists trials (
     error text,
     warnings text,
     duration real,
+    cpu real,
     worker text,
     epochs integer,
     history text,
@@ -142,11 +144,11 @@ class Store:
         with self._db:
             self._db.execute(
                 "insert or replace into trials (key, number, config, repeat, params, status, "
-                "metrics, error, warnings, duration, worker, epochs, history, weights, dtype, "
-                "finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "metrics, error, warnings, duration, cpu, worker, epochs, history, weights, "
+                "dtype, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (plan.key, plan.number, plan.config, plan.repeat, _json(plan.params),
                  result.status, _json(result.metrics), result.error,
-                 _json(result.warnings), result.duration,
+                 _json(result.warnings), result.duration, result.cpu,
                  result.worker, result.epochs, _json(result.history),
                  None if weights is None else weights.tobytes(),
                  None if weights is None else weights.dtype.name, time.time()))
@@ -155,9 +157,9 @@ class Store:
         """Every trial as a dict (JSON columns decoded, weights left out), by number."""
         rows = self._db.execute(
             "select key, number, config, repeat, params, status, metrics, error, warnings, "
-            "duration, worker, epochs, history from trials order by number")
+            "duration, cpu, worker, epochs, history from trials order by number")
         names = ("key", "number", "config", "repeat", "params", "status", "metrics", "error",
-                 "warnings", "duration", "worker", "epochs", "history")
+                 "warnings", "duration", "cpu", "worker", "epochs", "history")
         out = []
         for row in rows:
             trial = dict(zip(names, row))

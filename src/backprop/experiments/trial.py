@@ -68,6 +68,7 @@ class TrialResult:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     duration: float = 0.0
+    cpu: float = 0.0
     worker: str = ""
     epochs: int = 0
     weights: np.ndarray | None = None
@@ -134,7 +135,7 @@ def execute(task: Task, shared: dict[str, Prepared]) -> TrialResult:
     """Run one trial on its shared data; failures come back as results."""
     from ..training import TrainingDiverged
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = TrialResult(task.key, task.number, "ok", worker=worker_name())
     callbacks = list(task.callbacks)
     pruning = Pruning(**task.pruning) if task.pruning else None
@@ -168,4 +169,5 @@ def execute(task: Task, shared: dict[str, Prepared]) -> TrialResult:
         result.error = f"{type(exc).__name__}: {exc}\n" + "".join(lines[-6:])
     result.warnings = list(dict.fromkeys(str(w.message) for w in caught))
     result.duration = time.perf_counter() - start
+    result.cpu = time.process_time() - cpu  # below duration when the cores are shared
     return result
