@@ -14,9 +14,9 @@ run (it is part of ``start``).
   got: on a machine shared with other work it falls below 1 and the speed-up with it, while
   the CPU time per trial shows that the work itself did not grow.
 
-Two workloads: ``work`` trials (1000 samples, [16, 16] or [32, 32], 100 epochs, no early stopping, about a
-second each) show the speed-up; ``tiny`` trials (one epoch on 100 samples) are nearly all
-overhead.
+Two workloads: ``work`` trials (1000 samples, [16, 16] or [32, 32], 100 epochs without early
+stopping, about 0.3 s of CPU each) show the speed-up; ``tiny`` trials (one epoch on 100
+samples) are nearly all overhead.
 
 Usage: python benchmarks/sweep_backends.py [--repeats 3] [--only work|tiny]
 """
