@@ -119,6 +119,8 @@ def run(args: Any) -> int:
                       "'backprop sweep')[/dim]")
     result = run_experiment(exp, out, verbose=not args.quiet,
                             figures_too=False if args.no_plots else None)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
     console.print(_metrics_table(result.metrics, f"{name}: {len(result.history.epoch)} epochs "
                                  f"in {result.seconds:.1f} s"
                                  + (" (stopped early)" if result.history.stopped_early

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,15 @@ EXPERIMENT_FILE = "experiment.toml"
 
 @dataclass
 class RunResult:
-    """What :func:`run` trained: the model, its history, its metrics and its folder."""
+    """What :func:`run` trained: the model (taking raw rows), its history, its metrics, its
+    folder, and notes on how the data were read (a delimiter, an ID column left out)."""
 
     model: Any
     history: Any
     metrics: dict[str, float]
     out: Path | None
     seconds: float
+    notes: list[str] = field(default_factory=list)
 
 
 def check_version(exp: Experiment) -> None:
@@ -163,4 +165,5 @@ def run(experiment: Any, out: str | Path | None = None, *, verbose: bool = False
         draw = exp.config["evaluation"]["figures"] if figures_too is None else figures_too
         if draw:
             figures(out, model, history, prepared)
-    return RunResult(model, history, metrics, None if out is None else Path(out), seconds)
+    return RunResult(model, history, metrics, None if out is None else Path(out), seconds,
+                     prepared.info["notes"])
