@@ -63,6 +63,12 @@ def test_random_draws_stay_in_range_and_repeat_with_the_seed():
     assert [t.params for t in plan(dims, sweep_cfg, 0)] == [t.params for t in trials]
 
 
+def test_a_random_draw_of_a_configuration_already_drawn_is_left_out():
+    dims = [dimension(_where, "a", [1, 2, 3])]
+    trials = plan(dims, {"method": "random", "trials": 20, "repeats": 1, "seed": 0}, 0)
+    assert sorted(t.params["a"] for t in trials) == [1, 2, 3]
+
+
 def test_repeats_share_a_configuration_and_step_the_model_seed():
     sweep_cfg = {"method": "grid", "repeats": 3, "seed": 0, "space": {"a": [1, 2]}}
     trials = plan(dimensions(sweep_cfg, _where), sweep_cfg, base_seed=10)

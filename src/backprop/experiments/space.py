@@ -207,12 +207,18 @@ def trial_plan(number: int, values: dict[str, Any], repeat: int, base_seed: int,
 
 
 def plan(dims: list[Dimension], sweep: dict[str, Any], base_seed: int) -> list[TrialPlan]:
-    """Every trial of a grid or random sweep, in a fixed order."""
+    """Every trial of a grid or random sweep, in a fixed order (a random draw that repeats
+    an earlier configuration is left out)."""
     if sweep["method"] == "grid":
         configs = [dict(zip([d.key for d in dims], combo))
                    for combo in itertools.product(*(d.grid() for d in dims))]
     else:
         rng = np.random.default_rng(sweep["seed"])
-        configs = [{d.key: d.sample(rng) for d in dims} for _ in range(sweep["trials"])]
+        drawn = [{d.key: d.sample(rng) for d in dims} for _ in range(sweep["trials"])]
+        # a draw that repeats an earlier configuration (a small space of choices) adds nothing
+        unique: dict[str, dict[str, Any]] = {}
+        for values in drawn:
+            unique.setdefault(_key(values), values)
+        configs = list(unique.values())
     return [trial_plan(i * sweep["repeats"] + r, values, r, base_seed)
             for i, values in enumerate(configs) for r in range(sweep["repeats"])]
