@@ -1,9 +1,9 @@
 """Sweep backends: a 16-trial moons sweep, serial against 2 local processes and 2 Dask workers.
 
-For each backend the same sweep runs ``--repeats`` times, the backends taking turns run by run;
-the table shows medians. The Dask LocalCluster (2 worker processes, 1 thread each) is started
-once, before the runs, and its start-up time is shown apart; the loky pool starts inside every
-run (it is part of ``start``).
+For each backend the same sweep runs once to warm up, then ``--repeats`` times, the backends
+taking turns run by run; the table shows medians. The Dask LocalCluster (2 worker processes,
+1 thread each) is started once, before the runs, and its start-up time is shown apart; the
+loky pool starts inside every run (it is part of ``start``).
 
 - ``trials``: first submit to last result recorded (store writes included);
 - ``total``: the whole ``sweep()`` call (plan, data, start, trials, ranking, best model);
@@ -12,7 +12,9 @@ run (it is part of ``start``).
   Σ trial durations) / n`` (serialisation, scheduling, the store, idle workers at the end);
 - CPU share: Σ trial CPU time / (workers · trials_time), the share of its cores the sweep
   got: on a machine shared with other work it falls below 1 and the speed-up with it, while
-  the CPU time per trial shows that the work itself did not grow.
+  the CPU time per trial shows that the work itself did not grow;
+- ceiling: the speed-up two plain Python loops get from two processes at that moment, the
+  most any backend could show (2.0 on two free cores).
 
 Two workloads: ``work`` trials (1000 samples, [16, 16] or [32, 32], 100 epochs without early
 stopping, about 0.3 s of CPU each) show the speed-up; ``tiny`` trials (one epoch on 100
@@ -52,6 +54,27 @@ repeats = 2
 "training.optimizer.lr" = [0.003, 0.01, 0.03, 0.1]
 "model.hidden" = [[16, 16], [32, 32]]
 """
+
+
+def _spin(n: int = 3_000_000) -> float:
+    start = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.perf_counter() - start
+
+
+def ceiling() -> float:
+    """What 2 processes get from this machine now: the speed-up of two pure-Python loops
+    run at once over one after the other (2.0 on two free cores)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [10, 10])
+        start = time.perf_counter()
+        pool.map(_spin, [3_000_000, 3_000_000])
+        both = time.perf_counter() - start
+    return (_spin() + _spin()) / both
 
 
 TINY = WORK.replace("n_samples = 1000", "n_samples = 100").replace("epochs = 100", "epochs = 1")
@@ -94,8 +117,9 @@ def main() -> None:
     cluster_start = time.perf_counter() - start
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.1f} (the "
-          f"machine is shared); Dask LocalCluster(2 processes) started in "
-          f"{cluster_start:.1f} s; median of {args.repeats} runs\n")
+          f"machine is shared); ceiling: 2 processes get {ceiling():.2f}× from it now; Dask "
+          f"LocalCluster(2 processes) started in {cluster_start:.1f} s; median of "
+          f"{args.repeats} runs\n")
     backends = {"serial": lambda: "serial", "processes ×2": lambda: Processes(2),
                 "dask ×2": lambda: Dask(client=client)}
     workloads = {"work": WORK, "tiny": TINY}
@@ -105,6 +129,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             for load, text in workloads.items():
                 runs: dict[str, list[dict[str, float]]] = {b: [] for b in backends}
+                for name, make in backends.items():  # warm-up: imports, caches
+                    _one(name.split()[0], text, make(), Path(tmp))
                 for _ in range(args.repeats):
                     for name, make in backends.items():
                         runs[name].append(_one(name.split()[0], text, make(), Path(tmp)))
@@ -122,7 +148,7 @@ def main() -> None:
                           f"{m['cpu_ms']:.1f} | {m['share']:.0%} |")
                 print()
     finally:
-        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+        print(f"at the end: load average {os.getloadavg()[0]:.1f}, ceiling {ceiling():.2f}×")
         client.close()
         cluster.close()
 
