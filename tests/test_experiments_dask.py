@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import distributed
 import experiments_helpers as helpers
 import pytest
 from experiments_helpers import InterruptAfter, KillOnce
@@ -11,8 +12,6 @@ from backprop.cli import main
 from backprop.experiments import sweep
 from backprop.experiments.backends import Dask
 from backprop.experiments.store import Store
-
-distributed = pytest.importorskip("distributed")
 
 tiny = pytest.fixture(scope="module")(helpers.tiny)  # the tiny sweep's file
 serial = pytest.fixture(scope="module")(helpers.serial)  # its serial run
