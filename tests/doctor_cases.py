@@ -7,6 +7,7 @@ all of them together train in a few seconds.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,10 @@ def train(model: Any, X: np.ndarray, y: np.ndarray, **fit: Any) -> Outcome:
     doctor = bp.Doctor(X, y)
     fit["callbacks"] = [doctor, *fit.get("callbacks", [])]
     try:
-        history = model.fit(X, y, **fit)
+        with warnings.catch_warnings():
+            # fit's own one-line verdict on runs that learn nothing; the doctor says more
+            warnings.simplefilter("ignore", bp.PoorFitWarning)
+            history = model.fit(X, y, **fit)
     except bp.TrainingDiverged as exc:
         history = exc
     diagnosis = bp.diagnose(model, X, y, history=history, loss=fit["loss"])

@@ -184,6 +184,7 @@ def test_backprop_doctor_reports_problems_in_a_table(tmp_path, capsys):
     assert "learning_rate_too_low" in (out / "diagnosis.json").read_text(encoding="utf-8")
 
 
+@pytest.mark.filterwarnings("ignore::backprop.PoorFitWarning")  # the run fails on purpose
 def test_the_gradient_flow_figure_shades_the_vanishing_layers():
     from matplotlib.collections import PolyCollection
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import losses as _losses
 from .findings import Finding, sup
 from .measure import Run
 from .thresholds import value
@@ -79,19 +80,11 @@ def loss_output_mismatch(case: Case) -> Finding | None:
     out, loss = case.output_activation, case.loss
     evidence = {"loss": loss, "output_activation": out, "n_outputs": case.n_outputs}
     problem = advice = None
-    if out == "softmax" and case.n_outputs == 1:
-        problem = "a softmax over a single output is always 1, so the network cannot learn"
-        advice = ("Use a sigmoid output with binary_crossentropy for two classes, or one "
-                  "softmax output per class.")
-    elif loss == "categorical_crossentropy" and out != "softmax":
-        problem = (f"categorical cross-entropy expects probabilities that sum to 1, but the "
-                   f"output layer is {out}")
-        advice = "Use output_activation='softmax' (fused with the loss: δ⁽ᴸ⁾ = (p − y)/n)."
-    elif loss == "binary_crossentropy" and out != "sigmoid":
-        problem = (f"binary cross-entropy expects a probability per output, but the output "
-                   f"layer is {out}")
-        advice = ("Use output_activation='sigmoid' (fused with the loss: δ⁽ᴸ⁾ = (p − y)/N), or "
-                  "softmax with categorical_crossentropy for one class per row.")
+    impossible = _losses.pairing_problem(loss, out, case.n_outputs)  # the pairs fit refuses
+    if impossible is not None:
+        problem = impossible.problem
+        advice = (f"Use output_activation={impossible.activation!r} with "
+                  f"loss={impossible.loss!r} ({impossible.note}).")
     elif case.classification and loss in ("mse", "mae", "huber") and out in ("sigmoid",
                                                                              "softmax"):
         problem = (f"the loss {loss}, taken through a {out} output, multiplies the error by "
