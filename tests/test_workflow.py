@@ -400,6 +400,18 @@ def test_row14_a_good_fit_does_not_warn():
                   batch_size=32)
 
 
+
+def test_row14_a_perfect_fit_on_a_few_rows_does_not_warn():
+    # XOR's four rows: chance spans 50% ± 50%, so no accuracy can tell a fit from luck;
+    # a network that solves it must not be told it learned nothing.
+    ds = datasets.xor()
+    model = bp.MLP([2, 4, 1], activation="elu", output_activation="sigmoid", seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", bp.PoorFitWarning)
+        model.fit(ds.X, ds.y, loss="binary_crossentropy", optimizer=bp.Adam(lr=0.05),
+                  epochs=300)
+    assert model.evaluate(ds.X, ds.y)["accuracy"] == 1.0
+
 # -- row 16: Ctrl-C ------------------------------------------------------------------------
 def test_row16_ctrl_c_says_where_saves_and_exits_130(work):
     args = [sys.executable, "-m", "backprop", "train", "--data", "moons", "--epochs",

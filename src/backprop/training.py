@@ -254,7 +254,10 @@ def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss, X: np.nd
             PoorFitWarning, stacklevel=3)
     elif _losses.is_classification_target(T):
         accuracy, share = _losses.accuracy(a, T), _losses.accuracy(guess, T)
-        if accuracy <= share + chance_margin(share, T.shape[0]):
+        threshold = share + chance_margin(share, T.shape[0])
+        # With few rows even a perfect accuracy can lie within chance (XOR: 4 rows, the
+        # margin is ±50%); there the rows cannot tell a fit from luck, so say nothing.
+        if threshold < 1.0 and accuracy <= threshold:
             warnings.warn(
                 f"training ended with an accuracy of {accuracy:.1%} on the training data, "
                 f"within chance of the {share:.1%} from always answering the most frequent "

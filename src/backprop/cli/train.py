@@ -189,7 +189,8 @@ def measure(run: Run) -> None:
 
             majority = np.bincount(train_y).argmax()
             share = float(np.mean(run.y(split) == majority))
-            if result["accuracy"] <= share + chance_margin(share, result["n"]):
+            threshold = share + chance_margin(share, result["n"])
+            if threshold < 1.0 and result["accuracy"] <= threshold:  # too few rows: no word
                 run.warnings.append(
                     f"on the {split} rows the model is no more accurate "
                     f"({result['accuracy']:.1%}), within chance, than always answering the "
