@@ -78,7 +78,9 @@ class _Connection:
                 else:
                     await self.websocket.send_text(json.dumps(message))
                     continue
-            next_frame = loop.time() + self.interval
+            # A steady cadence: the next tick counts from this one, not from when the frame
+            # is out (after a slow frame, no burst to catch up: at most one tick late).
+            next_frame = max(next_frame + self.interval, loop.time())
             result = await self.next_frame(sent)
             if result is None:
                 continue
