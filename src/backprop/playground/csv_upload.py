@@ -27,6 +27,8 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_CSV_ROWS = 20_000
 MAX_CSV_COLUMNS = 100
 MAX_CSV_CLASSES = 10
+#: network inputs after encoding (a text column becomes one input per category)
+MAX_INPUTS = 256
 
 
 def check_csv_size(text: Any) -> None:
@@ -143,6 +145,12 @@ def csv_data(text: str, target: str, x_column: str, y_column: str, task: str,
     regression = table.task == "regression"
     pre = Preprocessor(scale="standard", impute="median", target_scaling=regression)
     pre.fit(X_train, table.y[train] if regression else None)
+    if pre.n_features_out > MAX_INPUTS:
+        wide = sorted(pre.categorical_columns, key=lambda c: -len(pre.categories[c]))[:3]
+        raise ValueError(f"the CSV's columns make {pre.n_features_out} network inputs (each "
+                         "category of a text column is one); the playground takes at most "
+                         f"{MAX_INPUTS}: leave out columns with many categories "
+                         f"({', '.join(f'{c!r}: {len(pre.categories[c])}' for c in wide)})")
     y = table.y
     if regression:  # standardised, as the network learns them
         y = np.asarray(pre.transform_target(y), dtype=np.float64)[:, 0]
