@@ -298,7 +298,7 @@ def test_a_messy_csv_is_read_like_the_library_reads_it_and_the_model_carries_tha
 def test_the_doctor_s_findings_ride_in_the_frames(page):
     page.hello("#data=xor&hidden=4&loss=mse")  # a sigmoid output trained on squared error
     header, _ = page.until("frame")
-    assert header["findings"] == []  # nothing trained, nothing diagnosed
+    assert header["findings"] is None  # nothing trained, nothing diagnosed
     page.command({"type": "step"})
     header, _ = page.settled_frame()
     codes = {f["code"]: f for f in header["findings"]}

@@ -23,6 +23,9 @@ class _KeepDiagnosis(Callback):
     def __init__(self, live: LiveDoctor) -> None:
         self.live = live
 
+    def on_train_begin(self, logs: dict[str, Any]) -> None:
+        self.live.examined = True
+
     def on_train_end(self, logs: dict[str, Any]) -> None:
         diagnosis = self.live.doctor.diagnosis
         if diagnosis is not None:
@@ -43,14 +46,19 @@ class LiveDoctor:
     def __init__(self, X: np.ndarray, T: np.ndarray) -> None:
         self.doctor = Doctor(X, T, every=CHECK_EVERY)
         self.last: list[dict[str, Any]] = []
+        #: whether any fit has run (before that there is nothing to diagnose)
+        self.examined = False
         self.callbacks = (self.doctor, _KeepDiagnosis(self))
 
-    def findings(self) -> list[dict[str, Any]]:
-        """While training, what the doctor has found so far; after, its diagnosis.
+    def findings(self) -> list[dict[str, Any]] | None:
+        """While training, what the doctor has found so far; after, its diagnosis; None
+        before the network has trained at all.
 
         Each is ``{"code", "severity", "message", "advice", "evidence", "epoch"}``.
         """
-        if self.doctor.diagnosis is not None or not hasattr(self.doctor, "model"):
+        if not self.examined:
+            return None
+        if self.doctor.diagnosis is not None:
             return self.last
         found = [f.to_dict() for f in list(self.doctor.findings)]  # a copy: the worker appends
         return [f for f in found if f["severity"] == "warning"] + \

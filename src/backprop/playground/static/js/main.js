@@ -160,7 +160,7 @@ function draw(frame) {
   lossChart.paint();
   if (h.grad_norms.some((g) => g != null)) gradChart.add(h.epoch, h.grad_norms);
   gradChart.paint();
-  if (h.findings) findings(h.findings);
+  findings(h.findings);
 }
 
 function findings(list) {
@@ -169,13 +169,14 @@ function findings(list) {
   if (ul.dataset.key === key) return;
   ul.dataset.key = key;
   ul.replaceChildren();
-  if (!list.length) {
+  if (!list || !list.length) {
     const li = document.createElement("li");
     li.className = "quiet";
-    li.textContent = "No findings: training looks healthy.";
+    li.textContent = list ? "No findings: training looks healthy."
+      : "Nothing to diagnose before the network trains.";
     ul.append(li);
   }
-  for (const f of list) {
+  for (const f of list || []) {
     const li = document.createElement("li");
     li.className = f.severity;
     const code = document.createElement("span");
