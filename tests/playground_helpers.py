@@ -47,7 +47,8 @@ class Page:
         return reply
 
     def until(self, kind: str, limit: int = 2000) -> Any:
-        """Read messages until one of type ``kind`` ("frame" for a binary frame)."""
+        """Read messages until one of type ``kind`` (not frames: a frame may come before the
+        reply that announces its network; use ``current_frame``)."""
         for _ in range(limit):
             reply = self.receive()
             got = "frame" if isinstance(reply, tuple) else reply["type"]
@@ -83,6 +84,11 @@ class Page:
 
     def hello(self, hash_: str = "") -> dict[str, Any]:
         return self.command({"type": "hello", "hash": hash_})
+
+    def current_frame(self) -> tuple[dict[str, Any], dict]:
+        """A frame of the current network (generation), however it raced its reply."""
+        generation = self.state["generation"]
+        return self.frame_where(lambda h: h["generation"] == generation)
 
     def settled_frame(self) -> tuple[dict[str, Any], dict]:
         """The frame of the current state once training has stopped."""

@@ -55,7 +55,7 @@ def test_hello_applies_the_link_and_the_first_frame_has_every_field(page):
     data = page.until("data")
     assert len(data["train"]) == 100 and len(data["test"]) == 100
     assert data["domain"] == [-6.0, 6.0, -6.0, 6.0]
-    header, arrays = page.until("frame")
+    header, arrays = page.current_frame()
     assert header["epoch"] == 0 and header["generation"] == state["generation"]
     assert arrays["output"].shape == (1, 100, 100) and arrays["output"].dtype == np.float32
     assert np.all((arrays["output"] > 0) & (arrays["output"] < 1))  # sigmoid probabilities
@@ -164,7 +164,7 @@ def test_several_classes_get_a_softmax_and_a_probability_field_per_class(page):
     page.hello("#data=spiral&classes=4&hidden=8&act=relu&opt=adam&lr=0.01")
     assert page.state["task"] == "multiclass" and page.state["layers"] == [8, 4]
     assert page.state["loss_name"] == "categorical_crossentropy"
-    header, arrays = page.until("frame")
+    header, arrays = page.current_frame()
     out = arrays["output"]
     assert out.shape == (4, 100, 100)
     np.testing.assert_allclose(out.sum(axis=0), 1.0, atol=1e-5)
@@ -188,7 +188,7 @@ def test_eight_layers_of_32_with_dropout_and_per_layer_activations(page):
 def test_regression_sets_use_an_identity_output_and_a_value_field(page):
     page.hello("#problem=regression&hidden=6&loss=huber")
     assert page.state["config"]["dataset"] == "reg-plane" and page.state["task"] == "regression"
-    _, arrays = page.until("frame")
+    _, arrays = page.current_frame()
     assert arrays["output"].shape == (1, 100, 100)
     page.command({"type": "step"})
     header, _ = page.settled_frame()
@@ -245,7 +245,7 @@ def test_a_csv_upload_trains_on_every_column_and_draws_two(page):
     assert state["config"]["dataset"] == "csv" and state["config"]["target"] == "kind"
     assert state["task"] == "multiclass" and state["classes"] == ["alpha", "beta", "gamma"]
     assert state["inputs"] == ["a", "b", "c0", "c1"] and data["axes"] == ["a", "b"]
-    _, arrays = page.until("frame")
+    _, arrays = page.current_frame()
     assert arrays["output"].shape == (3, 100, 100)
     state = page.command({"type": "config", "changes": {"y_column": "c0"}})
     assert page.until("data")["axes"] == ["a", "c0"]
@@ -297,7 +297,7 @@ def test_a_messy_csv_is_read_like_the_library_reads_it_and_the_model_carries_tha
 
 def test_the_doctor_s_findings_ride_in_the_frames(page):
     page.hello("#data=xor&hidden=4&loss=mse")  # a sigmoid output trained on squared error
-    header, _ = page.until("frame")
+    header, _ = page.current_frame()
     assert header["findings"] is None  # nothing trained, nothing diagnosed
     page.command({"type": "step"})
     header, _ = page.settled_frame()
