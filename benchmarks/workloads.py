@@ -1,4 +1,4 @@
-"""The benchmark workloads, each written three times: backprop, scikit-learn and PyTorch.
+"""The benchmark workloads, each written for backprop, scikit-learn and PyTorch (JAX: peer_jax.py).
 
 Every runner takes the prepared data and returns ``(seconds, final_accuracy)`` for exactly the
 same number of parameter updates, so the accuracies printed beside the times prove equal work.
@@ -6,6 +6,7 @@ same number of parameter updates, so the accuracies printed beside the times pro
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -70,33 +71,54 @@ class Spec:
     batch_size: int | None  # None: full batch
 
 
+def is_full_batch(spec: Spec, data: Data) -> bool:
+    return spec.batch_size is None or spec.batch_size >= data.X_train.shape[0]
+
+
 # -- backprop ------------------------------------------------------------------------------
 
-def run_backprop(spec: Spec, data: Data, seed: int = 0) -> tuple[float, float]:
+def run_backprop(spec: Spec, data: Data, seed: int = 0, compiled: str = "auto"
+                 ) -> tuple[float, float]:
+    """``model.fit`` as a user calls it; ``compiled`` sets BACKPROP_COMPILED for the call
+    ("auto": fit chooses, "never": the NumPy path)."""
     binary = spec.sizes[-1] == 1
     model = bp.MLP(spec.sizes, activation="relu",
                    output_activation="sigmoid" if binary else "softmax", seed=seed)
     opt = bp.SGD(lr=spec.lr) if spec.optimizer == "sgd" else bp.Adam(lr=spec.lr)
     loss = "binary_crossentropy" if binary else "categorical_crossentropy"
-    start = time.perf_counter()
-    model.fit(data.X_train, data.y_train, loss=loss, optimizer=opt, epochs=spec.epochs,
-              batch_size=spec.batch_size, shuffle=True, metrics=[])
-    elapsed = time.perf_counter() - start
+    before = os.environ.get("BACKPROP_COMPILED")
+    os.environ["BACKPROP_COMPILED"] = compiled
+    try:
+        start = time.perf_counter()
+        model.fit(data.X_train, data.y_train, loss=loss, optimizer=opt, epochs=spec.epochs,
+                  batch_size=spec.batch_size, shuffle=True, metrics=[])
+        elapsed = time.perf_counter() - start
+    finally:
+        if before is None:
+            del os.environ["BACKPROP_COMPILED"]
+        else:
+            os.environ["BACKPROP_COMPILED"] = before
     accuracy = float(np.mean(model.predict_classes(data.X_test) == data.y_test))
     return elapsed, accuracy
 
 
 # -- scikit-learn --------------------------------------------------------------------------
 
-def run_sklearn(spec: Spec, data: Data, seed: int = 0, float32: bool = False):
+def run_sklearn(spec: Spec, data: Data, seed: int = 0, float32: bool = False,
+                shuffle: bool | None = None):
+    """``MLPClassifier.fit``. ``shuffle`` None is the fair setting: False when the batch is
+    the whole training set (shuffling then changes no update but costs a copy of X every
+    epoch), True otherwise; True is scikit-learn's default."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
     n = data.X_train.shape[0]
+    if shuffle is None:
+        shuffle = not is_full_batch(spec, data)
     clf = MLPClassifier(
         hidden_layer_sizes=tuple(spec.sizes[1:-1]), activation="relu", solver=spec.optimizer,
         alpha=0.0, batch_size=spec.batch_size or n, learning_rate_init=spec.lr,
-        max_iter=spec.epochs, shuffle=True, random_state=seed, tol=0.0,
+        max_iter=spec.epochs, shuffle=shuffle, random_state=seed, tol=0.0,
         n_iter_no_change=10**9, momentum=0.0, nesterovs_momentum=False,
     )
     X = data.X_train.astype(np.float32 if float32 else np.float64)
@@ -111,9 +133,22 @@ def run_sklearn(spec: Spec, data: Data, seed: int = 0, float32: bool = False):
 
 # -- PyTorch -------------------------------------------------------------------------------
 
-def run_torch(spec: Spec, data: Data, seed: int = 0):
+def run_torch(spec: Spec, data: Data, seed: int = 0, threads: int | None = None,
+              fused: bool = False):
+    """A hand-written eager loop; ``threads`` sets torch's intra-op threads for the call,
+    ``fused`` uses the optimiser's fused implementation."""
     import torch
 
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _run_torch(torch, spec, data, seed, fused)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run_torch(torch, spec: Spec, data: Data, seed: int, fused: bool):
     torch.manual_seed(seed)
     layers = []
     for n_in, n_out in zip(spec.sizes[:-1], spec.sizes[1:]):
@@ -128,7 +163,7 @@ def run_torch(spec: Spec, data: Data, seed: int = 0):
         y = torch.as_tensor(data.y_train, dtype=torch.long)
         loss_fn = torch.nn.CrossEntropyLoss()
     opt_cls = torch.optim.SGD if spec.optimizer == "sgd" else torch.optim.Adam
-    opt = opt_cls(model.parameters(), lr=spec.lr)
+    opt = opt_cls(model.parameters(), lr=spec.lr, **({"fused": True} if fused else {}))
     n = X.shape[0]
     bs = spec.batch_size or n
     generator = torch.Generator().manual_seed(seed)
