@@ -1,0 +1,305 @@
+"""Numba kernels for everything elementwise: activations, losses and optimiser updates.
+
+Each is the engine's formula (``activations.py``, ``losses.py``, ``optimizers.py``) written
+as a loop. Blocks are feature-major, (n_units, batch): the kernels keep a layer's z, a and δ
+transposed so that every inner loop runs along the batch, where the data is contiguous and
+long even when a layer is two units wide. Branches on the activation or optimiser sit
+outside the loops, so each loop is a plain one the compiler can vectorise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# activation codes (runner.ACTIVATION_CODES maps the engine's classes onto these)
+IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SELU = 0, 1, 2, 3, 4, 5, 6
+SOFTPLUS, SWISH, GELU, GELU_TANH, SOFTMAX = 7, 8, 9, 10, 11
+# loss codes
+MSE, MAE, HUBER, BCE, CCE = 0, 1, 2, 3, 4
+# optimiser codes
+SGD, ADAM, RMSPROP, ADAGRAD = 0, 1, 2, 3
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+INV_SQRT_2 = 1 / math.sqrt(2.0)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def sigmoid(x):
+    # scipy.special.expit's form: no overflow on either side
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, error_model="numpy")
+def act_forward(code, alpha, z, a):
+    """a = g(z) on a layer's (n_units, batch) block (softmax down each column)."""
+    if code == SOFTMAX:
+        n, m = z.shape
+        for r in range(m):
+            top = z[0, r]
+            for j in range(1, n):
+                top = max(top, z[j, r])
+            total = 0.0
+            for j in range(n):
+                a[j, r] = math.exp(z[j, r] - top)
+                total += a[j, r]
+            for j in range(n):
+                a[j, r] = a[j, r] / total
+        return
+    zf, af = z.ravel(), a.ravel()
+    size = zf.size
+    if code == IDENTITY:
+        af[:] = zf
+    elif code == RELU:  # np.maximum(z, 0): NaN stays NaN
+        for i in range(size):
+            x = zf[i]
+            af[i] = 0.0 if x < 0 else x
+    elif code == SIGMOID:
+        for i in range(size):
+            af[i] = sigmoid(zf[i])
+    elif code == TANH:
+        for i in range(size):
+            af[i] = math.tanh(zf[i])
+    elif code == LEAKY_RELU:
+        for i in range(size):
+            x = zf[i]
+            af[i] = x if x > 0 else x * alpha
+    elif code == ELU:
+        for i in range(size):
+            x = zf[i]
+            af[i] = x if x > 0 else alpha * math.expm1(x)
+    elif code == SELU:
+        for i in range(size):
+            x = zf[i]
+            af[i] = SELU_SCALE * (x if x > 0 else SELU_ALPHA * math.expm1(x))
+    elif code == SOFTPLUS:
+        for i in range(size):
+            x = zf[i]
+            af[i] = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    elif code == SWISH:
+        for i in range(size):
+            af[i] = zf[i] * sigmoid(zf[i])
+    elif code == GELU:
+        for i in range(size):
+            x = zf[i]
+            af[i] = x * (0.5 * (math.erf(x * INV_SQRT_2) + 1.0))
+    else:  # GELU_TANH: ½z(1 + tanh(√(2/π)(z + 0.044715 z³)))
+        for i in range(size):
+            x = zf[i]
+            af[i] = x * (0.5 * (math.tanh((x * x * 0.044715 + 1.0) * x * SQRT_2_OVER_PI) + 1.0))
+
+
+@njit(cache=True, error_model="numpy")
+def act_backward(code, alpha, d, z, a):
+    """δ = dy ⊙ g'(z) in place on ``d`` (softmax: the Jacobian-vector product)."""
+    if code == IDENTITY:
+        return
+    if code == SOFTMAX:
+        n, m = d.shape
+        for r in range(m):
+            inner = 0.0
+            for j in range(n):
+                inner += d[j, r] * a[j, r]
+            for j in range(n):
+                d[j, r] = (d[j, r] - inner) * a[j, r]
+        return
+    df, zf, af = d.ravel(), z.ravel(), a.ravel()
+    size = df.size
+    if code == RELU:  # a > 0 exactly where z > 0
+        for i in range(size):
+            if not af[i] > 0:
+                df[i] = 0.0
+    elif code == SIGMOID:
+        for i in range(size):
+            df[i] *= (1.0 - af[i]) * af[i]
+    elif code == TANH:
+        for i in range(size):
+            df[i] *= 1.0 - af[i] * af[i]
+    elif code == LEAKY_RELU:
+        for i in range(size):
+            if not af[i] > 0:
+                df[i] *= alpha
+    elif code == ELU:  # α e^z = a + α below zero
+        for i in range(size):
+            if not af[i] > 0:
+                df[i] *= af[i] + alpha
+    elif code == SELU:
+        for i in range(size):
+            df[i] *= SELU_SCALE if af[i] > 0 else af[i] + SELU_SCALE * SELU_ALPHA
+    elif code == SOFTPLUS:
+        for i in range(size):
+            df[i] *= sigmoid(zf[i])
+    elif code == SWISH:
+        for i in range(size):
+            x = zf[i]
+            s = sigmoid(x)
+            df[i] *= ((1.0 - s) * x + 1.0) * s
+    elif code == GELU:
+        for i in range(size):
+            x = zf[i]
+            cdf = 0.5 * (math.erf(x * INV_SQRT_2) + 1.0)
+            df[i] *= math.exp(-0.5 * x * x) * INV_SQRT_2PI * x + cdf
+    else:  # GELU_TANH
+        for i in range(size):
+            x = zf[i]
+            t = math.tanh((x * x * 0.044715 + 1.0) * x * SQRT_2_OVER_PI)
+            du = (x * x * (3 * 0.044715) + 1.0) * SQRT_2_OVER_PI * (1.0 - t * t) * x * 0.5
+            df[i] *= (t + 1.0) * 0.5 + du
+
+
+@njit(cache=True, error_model="numpy")
+def loss_value_and_gradient(code, fused, delta, prob_eps, a, z, t, w, weighted, d):
+    """The batch's data loss (float64); ∂L/∂a (∂L/∂z when ``fused``) written into ``d``.
+
+    Categorical cross-entropy comes only fused with its softmax; the others come either way
+    (binary cross-entropy fused with a sigmoid, or reading a softmax's probabilities).
+
+    Blocks are (n_outputs, batch). ``w`` holds the batch's sample weights (mean 1 over the
+    training set) when ``weighted``: the loss is then Σ wᵢlᵢ / N and its gradient wᵢ∂lᵢ/N.
+    """
+    k, m = a.shape
+    n_terms = m if code == CCE else m * k
+    scale = 1.0 / n_terms
+    total = 0.0
+    if code == CCE:  # always with its softmax (runner.refusal): −Σ y log-softmax(z)
+        for r in range(m):
+            wr = w[r] if weighted else 1.0
+            top = z[0, r]
+            for j in range(1, k):
+                top = max(top, z[j, r])
+            norm = 0.0
+            for j in range(k):
+                norm += math.exp(z[j, r] - top)
+            log_norm = math.log(norm) + top
+            row = 0.0
+            for j in range(k):
+                row -= t[j, r] * (z[j, r] - log_norm)
+                d[j, r] = (a[j, r] - t[j, r]) * scale * wr
+            total += row * wr
+        return total * scale
+    for j in range(k):
+        for r in range(m):
+            wr = w[r] if weighted else 1.0
+            diff = a[j, r] - t[j, r]
+            if code == MSE:
+                value = 0.5 * diff * diff
+                g = diff
+            elif code == MAE:
+                value = abs(diff)
+                g = (diff > 0) - (diff < 0)
+            elif code == HUBER:
+                q = min(abs(diff), delta)
+                value = 0.5 * q * q + delta * (abs(diff) - q)
+                g = min(max(diff, -delta), delta)
+            elif fused:  # BCE from the logits: softplus(z) − z·y
+                x = z[j, r]
+                value = max(x, 0.0) - x * t[j, r] + math.log1p(math.exp(-abs(x)))
+                g = diff
+            else:  # BCE from a probability
+                p = min(max(a[j, r], prob_eps), 1.0 - prob_eps)
+                value = -(t[j, r] * math.log(p) + (1 - t[j, r]) * math.log1p(-p))
+                g = (p - t[j, r]) / (p * (1 - p))
+            total += value * wr
+            d[j, r] = g * scale * wr
+    return total * scale
+
+
+@njit(cache=True, error_model="numpy")
+def correct_count(a, t, multiclass):
+    """Arg-max agreement per sample (one-hot), else 0.5-threshold agreement per output."""
+    k, m = a.shape
+    correct = 0
+    if multiclass:
+        for r in range(m):
+            best_a, best_t = 0, 0
+            for j in range(1, k):
+                if a[j, r] > a[best_a, r]:
+                    best_a = j
+                if t[j, r] > t[best_t, r]:
+                    best_t = j
+            correct += best_a == best_t
+        return correct
+    for j in range(k):
+        for r in range(m):
+            correct += (a[j, r] > 0.5) == (t[j, r] > 0.5)
+    return correct
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
+def sum_of_squares(v):
+    total = 0.0
+    for i in range(v.size):
+        total += v[i] * v[i]
+    return total
+
+
+@njit(cache=True, error_model="numpy")
+def update(opt, lr, decay, momentum, nesterov, beta_1, beta_2, eps, rho, decoupled,
+           v, g, s1, s2, step):
+    """One optimiser step, torch.optim's rule, on the flat parameters ``v``.
+
+    ``step`` counts this step (1 on the first); s1 and s2 are the optimiser's state arrays
+    (SGD velocity; Adam's moment sums m̃, ṽ; RMSprop's average and buffer; Adagrad's sum).
+    The settings are cast to the parameters' dtype first, as NumPy does with a Python
+    number in ``p.value -= lr * g``: a float32 model then updates in float32 throughout,
+    sixteen parameters to an AVX-512 instruction.
+    """
+    size = v.size
+    real = v.dtype.type
+    lr_, decay_, momentum_, eps_, rho_ = real(lr), real(decay), real(momentum), real(eps), \
+        real(rho)
+    if opt == SGD:
+        if not (momentum or decay):
+            for i in range(size):
+                v[i] -= lr_ * g[i]
+            return
+        for i in range(size):
+            gi = g[i] + decay_ * v[i]
+            if momentum:
+                s1[i] = gi if step == 1 else momentum_ * s1[i] + gi
+                gi = gi + momentum_ * s1[i] if nesterov else s1[i]
+            v[i] -= lr_ * gi
+    elif opt == ADAM:
+        # θ ← θ − η(1−β₁)/(1−β₁ᵗ)·c · m̃/(√ṽ + εc), c = √(1−β₂ᵗ)/√(1−β₂) (optimizers.Adam)
+        c = math.sqrt((1 - beta_2**step) / (1 - beta_2))
+        eps_c = real(eps * c)
+        factor = real(lr * (1 - beta_1) / (1 - beta_1**step) * c)
+        b1, b2 = real(beta_1), real(beta_2)
+        if decay and decoupled:
+            shrink = real(1 - lr * decay)
+            for i in range(size):
+                v[i] *= shrink
+        coupled = real(0.0) if decoupled else decay_
+        for i in range(size):
+            gi = g[i] + coupled * v[i]
+            m = b1 * s1[i] + gi
+            s = b2 * s2[i] + gi * gi
+            s1[i] = m
+            s2[i] = s
+            v[i] -= m / (np.sqrt(s) + eps_c) * factor
+    elif opt == RMSPROP:
+        keep = real(1 - rho)
+        for i in range(size):
+            gi = g[i] + decay_ * v[i]
+            s = rho_ * s1[i] + keep * (gi * gi)
+            s1[i] = s
+            ratio = gi / (np.sqrt(s) + eps_)
+            if momentum:
+                s2[i] = momentum_ * s2[i] + ratio
+                v[i] -= lr_ * s2[i]
+            else:
+                v[i] -= ratio * lr_
+    else:  # ADAGRAD
+        for i in range(size):
+            gi = g[i] + decay_ * v[i]
+            s = s1[i] + gi * gi
+            s1[i] = s
+            v[i] -= gi / (np.sqrt(s) + eps_) * lr_

@@ -1,0 +1,270 @@
+"""Numba kernels: whole epochs of a Dense stack — forward, loss, backward and the optimiser's
+update for every batch — in one compiled call, with no Python between layers or steps.
+
+The mathematics is the engine's, operation for operation (``activations.py``, ``losses.py``,
+``optimizers.py``, ``_fast/loop.py``); ``tests/test_compiled.py`` holds the two equal. Only
+the order of the terms in each sum differs, so float32 agrees to about 1e-6 and float64 to
+about 1e-14 after a hundred steps.
+
+Layout shared with ``runner.py``:
+
+- ``values``/``grads``: the model's flat parameter and gradient vectors; layer l's block is
+  W (n_in, n_out) then b (n_out,), from ``layers[l, OFFSET]``.
+- ``layers``: int64 (n_layers, 9), one row per Dense layer (the columns below).
+- ``ws``: one workspace holding each layer's z, a and δ for a batch, feature-major
+  (n_out, batch), so the loops run along the batch (see elementwise.py).
+- ``cfg`` (int64) and ``hyp`` (float64): the settings, indexed by the constants below.
+
+Every function is compiled with ``cache=True``: the first use on a machine compiles
+(seconds; ``make bench`` reports it), later processes load the machine code from disk.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from . import elementwise  # noqa: F401 (runner reads the codes through kernels)
+from .elementwise import (
+    act_backward,
+    act_forward,
+    correct_count,
+    loss_value_and_gradient,
+    sum_of_squares,
+    update,
+)
+
+#: the first 16 hex digits of elementwise.py's SHA-256. Numba's disk cache checks only the
+#: file of the function it caches: the kernels below, which compile elementwise.py's code
+#: into themselves, would load stale machine code after a change there. Updating this line
+#: (tests/test_compiled.py checks it) changes this file and so recompiles them.
+ELEMENTWISE_SHA256 = "20e8cc5393bab929"
+
+# columns of `layers`
+OFFSET, N_IN, N_OUT, HAS_BIAS, ACT, WS_Z, WS_A, WS_D, USE_BLAS = range(9)
+LAYER_COLUMNS = 9
+# entries of `cfg`
+(C_LOSS, C_FUSED, C_OPT, C_BATCH, C_ACCURACY, C_MULTICLASS, C_WEIGHTED, C_SHUFFLE, C_EPOCHS,
+ C_SNAP_ROW, C_NESTEROV, C_DECOUPLED, C_STEP, C_CLIP) = range(14)
+CFG_SIZE = 14
+# entries of `hyp`
+(H_LR, H_MOMENTUM, H_DECAY, H_BETA1, H_BETA2, H_EPS, H_RHO, H_CLIPNORM, H_L2, H_DELTA,
+ H_LAST_SQ, H_PROB_EPS) = range(12)
+HYP_SIZE = 12
+# entries of `status`: epochs completed, why it stopped, the optimiser's step count
+S_DONE, S_REASON, S_STEP = 0, 1, 2
+OK, LOSS_NOT_FINITE, WEIGHTS_DIVERGED = 0, 1, 2
+
+
+# -- matrix products, feature-major: BLAS (np.dot) for larger blocks, loops for tiny ones --
+
+@njit(cache=True, error_model="numpy")
+def affine(W, b, has_bias, use_blas, xT, zT):
+    """zᵀ = Wᵀ·xᵀ + b: W (n_in, n_out), xᵀ (n_in, m), zᵀ (n_out, m)."""
+    n_out = zT.shape[0]
+    if use_blas:
+        np.dot(W.T, xT, zT)
+        if has_bias:
+            for j in range(n_out):
+                zT[j] += b[j]
+        return
+    for j in range(n_out):
+        row = zT[j]
+        row[:] = b[j] if has_bias else 0.0
+        for k in range(W.shape[0]):
+            w = W[k, j]
+            x = xT[k]
+            for r in range(row.size):
+                row[r] += w * x[r]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
+def weight_gradients(xT, dT, has_bias, use_blas, gW, gb):
+    """∂L/∂W = x ᵀδ (n_in, n_out) and ∂L/∂b = Σₙ δ, from xᵀ (n_in, m) and δᵀ (n_out, m)."""
+    n_in, n_out = gW.shape
+    if use_blas:
+        np.dot(xT, dT.T, gW)
+    else:
+        for k in range(n_in):
+            x = xT[k]
+            for j in range(n_out):
+                d = dT[j]
+                total = 0.0
+                for r in range(x.size):
+                    total += x[r] * d[r]
+                gW[k, j] = total
+    if has_bias:
+        for j in range(n_out):
+            d = dT[j]
+            total = 0.0
+            for r in range(d.size):
+                total += d[r]
+            gb[j] = total
+
+
+@njit(cache=True, error_model="numpy")
+def input_gradient(W, dT, use_blas, dxT):
+    """(∂L/∂x)ᵀ = W·δᵀ: W (n_in, n_out), δᵀ (n_out, m), into dxᵀ (n_in, m)."""
+    if use_blas:
+        np.dot(W, dT, dxT)
+        return
+    for k in range(W.shape[0]):
+        row = dxT[k]
+        row[:] = 0.0
+        for j in range(W.shape[1]):
+            w = W[k, j]
+            d = dT[j]
+            for r in range(row.size):
+                row[r] += w * d[r]
+
+
+# -- one step --------------------------------------------------------------------------
+
+@njit(cache=True, error_model="numpy")
+def _block(ws, start, n, m):
+    return ws[start:start + n * m].reshape((n, m))
+
+
+@njit(cache=True, error_model="numpy")
+def _params(flat, layers, l):
+    off, n_in, n_out = layers[l, OFFSET], layers[l, N_IN], layers[l, N_OUT]
+    W = flat[off:off + n_in * n_out].reshape((n_in, n_out))
+    b = flat[off + n_in * n_out:off + (n_in + 1) * n_out]
+    return W, b
+
+
+@njit(cache=True, error_model="numpy")
+def train_step(xT, tT, w, values, grads, layers, alphas, ws, cfg, hyp):
+    """Forward, loss and backward on one batch (feature-major xᵀ, tᵀ): writes every
+    gradient; returns (data loss + L2 term, correct predictions)."""
+    m = xT.shape[1]
+    n_layers = layers.shape[0]
+    inp = xT
+    for l in range(n_layers):
+        n = layers[l, N_OUT]
+        zT = _block(ws, layers[l, WS_Z], n, m)
+        aT = _block(ws, layers[l, WS_A], n, m)
+        W, b = _params(values, layers, l)
+        affine(W, b, layers[l, HAS_BIAS], layers[l, USE_BLAS], inp, zT)
+        act_forward(layers[l, ACT], alphas[l], zT, aT)
+        inp = aT
+    last = n_layers - 1
+    n = layers[last, N_OUT]
+    zT = _block(ws, layers[last, WS_Z], n, m)
+    aT = _block(ws, layers[last, WS_A], n, m)
+    dT = _block(ws, layers[last, WS_D], n, m)
+    loss = loss_value_and_gradient(cfg[C_LOSS], cfg[C_FUSED], hyp[H_DELTA], hyp[H_PROB_EPS],
+                                   aT, zT, tT, w, cfg[C_WEIGHTED], dT)
+    correct = correct_count(aT, tT, cfg[C_MULTICLASS]) if cfg[C_ACCURACY] else 0
+    for l in range(last, -1, -1):
+        n = layers[l, N_OUT]
+        zT = _block(ws, layers[l, WS_Z], n, m)
+        aT = _block(ws, layers[l, WS_A], n, m)
+        dT = _block(ws, layers[l, WS_D], n, m)
+        if l < last or not cfg[C_FUSED]:
+            act_backward(layers[l, ACT], alphas[l], dT, zT, aT)
+        n_in = layers[l, N_IN]
+        inp = xT if l == 0 else _block(ws, layers[l - 1, WS_A], n_in, m)
+        W, _ = _params(values, layers, l)
+        gW, gb = _params(grads, layers, l)
+        weight_gradients(inp, dT, layers[l, HAS_BIAS], layers[l, USE_BLAS], gW, gb)
+        if l > 0:
+            input_gradient(W, dT, layers[l, USE_BLAS], _block(ws, layers[l - 1, WS_D], n_in, m))
+    l2 = hyp[H_L2]
+    if l2:  # λΣ‖W‖² on the weights (not the biases), and 2λW on their gradients
+        penalty = 0.0
+        for l in range(n_layers):
+            W, _ = _params(values, layers, l)
+            gW, _ = _params(grads, layers, l)
+            penalty += sum_of_squares(W.ravel())
+            for k in range(W.shape[0]):
+                for j in range(W.shape[1]):
+                    gW[k, j] += (2 * l2) * W[k, j]
+        loss += l2 * penalty
+    return loss, correct
+
+
+@njit(cache=True, error_model="numpy")
+def clip_gradients(g, max_norm):
+    """g ← g·max_norm/‖g‖ when ‖g‖ > max_norm (optimizers.clip_by_global_norm)."""
+    norm = math.sqrt(sum_of_squares(g))
+    if norm > max_norm:
+        factor = max_norm / norm
+        for i in range(g.size):
+            g[i] *= factor
+
+
+# -- whole epochs -----------------------------------------------------------------------
+
+@njit(cache=True, error_model="numpy")
+def run_epochs(XT, TT, sw, X, T, orders, values, grads, s1, s2, layers, alphas, ws, xb, tb,
+               wb, cfg, hyp, out, snapshots, status):
+    """``cfg[C_EPOCHS]`` epochs of training, as ``_Loop.run`` does them.
+
+    Full batch: ``XT``/``TT`` hold X and T feature-major. Mini-batches: each batch's rows of
+    ``X``/``T``/``sw`` are gathered, feature-major, into ``xb``/``tb``/``wb``, in the order
+    of ``orders[e]`` when shuffling. Per epoch, ``out[e]`` gets (mean loss, correct
+    predictions, Σθ²) and snapshot row ``cfg[C_SNAP_ROW] + e`` gets [values | gradients of
+    the epoch's last batch]. A non-finite loss, or a thousandfold jump of ‖θ‖² against
+    ``hyp[H_LAST_SQ]``, stops the run (``status[S_REASON]``) with the weights as they are,
+    for the caller to restore from the last good snapshot.
+    """
+    n, d = X.shape
+    k = T.shape[1]
+    bs = cfg[C_BATCH]
+    full = bs >= n
+    n_values = values.size
+    step = cfg[C_STEP]
+    last_sq = hyp[H_LAST_SQ]
+    weighted = cfg[C_WEIGHTED]
+    status[S_REASON] = OK
+    for e in range(cfg[C_EPOCHS]):
+        total_loss = 0.0
+        correct = 0
+        for start in range(0, n, bs):
+            m = min(bs, n - start)
+            if full:
+                xT, tT, w = XT, TT, sw
+            else:
+                xT = xb[:d * m].reshape((d, m))
+                tT = tb[:k * m].reshape((k, m))
+                w = wb[:m]
+                for i in range(m):
+                    row = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
+                    for c in range(d):
+                        xT[c, i] = X[row, c]
+                    for c in range(k):
+                        tT[c, i] = T[row, c]
+                    if weighted:
+                        w[i] = sw[row]
+            loss, batch_correct = train_step(xT, tT, w, values, grads, layers, alphas, ws,
+                                             cfg, hyp)
+            if not math.isfinite(loss):
+                status[S_DONE] = e
+                status[S_REASON] = LOSS_NOT_FINITE
+                status[S_STEP] = step
+                return
+            if cfg[C_CLIP]:
+                clip_gradients(grads, hyp[H_CLIPNORM])
+            step += 1
+            update(cfg[C_OPT], hyp[H_LR], hyp[H_DECAY], hyp[H_MOMENTUM], cfg[C_NESTEROV],
+                   hyp[H_BETA1], hyp[H_BETA2], hyp[H_EPS], hyp[H_RHO], cfg[C_DECOUPLED],
+                   values, grads, s1, s2, step)
+            total_loss += loss * m
+            correct += batch_correct
+        value_sq = sum_of_squares(values)
+        out[e, 0] = total_loss / n
+        out[e, 1] = correct
+        out[e, 2] = value_sq
+        status[S_STEP] = step
+        if not value_sq <= 1e6 * max(last_sq, 1.0):  # False for NaN too
+            status[S_DONE] = e
+            status[S_REASON] = WEIGHTS_DIVERGED
+            return
+        last_sq = value_sq
+        row = snapshots[cfg[C_SNAP_ROW] + e]
+        row[:n_values] = values
+        row[n_values:] = grads
+        status[S_DONE] = e + 1

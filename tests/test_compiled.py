@@ -1,0 +1,245 @@
+"""The compiled path (numba kernels) against the NumPy path, its reference.
+
+Every activation, loss, optimiser and batch setting the kernels accept trains 100 steps both
+ways from the same seed: weights, gradients, optimiser state, history and the random stream
+must agree to 1e-5 in float32 and 1e-12 in float64. What the kernels do not accept must run
+on the NumPy path, and so must everything when numba is missing.
+
+The kernels compile once per machine (cache=True: later sessions load them from disk).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop._fast import compiled
+from backprop._fast.compiled import runner
+
+pytest.importorskip("numba")
+
+TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
+DTYPES = ("float32", "float64")
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Counts the epochs the kernels ran (CompiledTrainer.run)."""
+    counts = {"epochs": 0}
+    original = runner.CompiledTrainer.run
+
+    def run(self, epochs, *args):
+        out, done, reason = original(self, epochs, *args)
+        counts["epochs"] += done
+        return out, done, reason
+
+    monkeypatch.setattr(runner.CompiledTrainer, "run", run)
+    return counts
+
+
+def _data(n_features, n_outputs, kind, n=40, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_features))
+    if kind == "classes":
+        y = rng.integers(0, n_outputs, n)
+    elif kind == "binary":
+        y = (rng.random((n, n_outputs)) > 0.5).astype(float)
+        y = y[:, 0] if n_outputs == 1 else y
+    else:
+        y = rng.standard_normal((n, n_outputs))
+    return X, y
+
+
+def _fit_both(monkeypatch, spy, make_model, X, y, expect_compiled=True, **fit_kwargs):
+    """Fit a fresh model the NumPy way and the compiled way; return both (model, history)."""
+    results = {}
+    for mode in ("never", "always"):
+        monkeypatch.setenv(compiled.ENV, mode)
+        model = make_model()
+        # optimiser and callbacks may be given as factories: each fit gets fresh ones
+        kwargs = {key: value() if key in ("optimizer", "callbacks") and callable(value)
+                  else value for key, value in fit_kwargs.items()}
+        before = spy["epochs"]
+        history = model.fit(X, y, **kwargs)
+        used = spy["epochs"] - before
+        results[mode] = (model, history, used)
+    assert results["never"][2] == 0
+    if expect_compiled:
+        assert results["always"][2] > 0, "the compiled path did not run"
+    else:
+        assert results["always"][2] == 0, "the compiled path ran where it should not"
+    return results["never"][:2], results["always"][:2]
+
+
+def _assert_same(reference, candidate, dtype):
+    (m1, h1), (m2, h2) = reference, candidate
+    tol = TOLERANCE[dtype]
+    np.testing.assert_allclose(m2.flat_param.value, m1.flat_param.value, rtol=tol, atol=tol)
+    np.testing.assert_allclose(m2.flat_param.grad, m1.flat_param.grad, rtol=tol, atol=tol)
+    assert h1.epoch == h2.epoch
+    assert sorted(h1.history) == sorted(h2.history)
+    for key, values in h1.history.items():
+        np.testing.assert_allclose(h2.history[key], values, rtol=tol, atol=tol, err_msg=key)
+    o1, o2 = m1.optimizer, m2.optimizer
+    assert o1.iterations == o2.iterations
+    s1, s2 = o1.state_arrays(m1.flat_param), o2.state_arrays(m2.flat_param)
+    assert sorted(s1) == sorted(s2)
+    for key, value in s1.items():
+        np.testing.assert_allclose(s2[key], value, rtol=tol, atol=tol, err_msg=key)
+    assert m1.rng.bit_generator.state == m2.rng.bit_generator.state
+
+
+HIDDEN = ["identity", "sigmoid", "tanh", "relu", bp.activations.get("leaky_relu"),
+          bp.activations.LeakyReLU(alpha=0.2), "elu", bp.activations.ELU(alpha=0.6), "selu",
+          "softplus", "swish", "gelu", bp.activations.GELU(approximate="tanh"), "softmax"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", HIDDEN, ids=str)
+def test_every_hidden_activation_agrees(monkeypatch, spy, dtype, activation):
+    X, y = _data(3, 1, "binary")
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([3, 6, 5, 1], activation=activation,
+                                    output_activation="sigmoid", seed=1, dtype=dtype),
+                     X, y, loss="binary_crossentropy", optimizer=lambda: bp.SGD(lr=0.2),
+                     epochs=20, batch_size=8)
+    _assert_same(*both, dtype)
+
+
+# (output activation, loss, outputs, targets): every loss, fused and not
+OUTPUTS = [
+    ("identity", "mse", 2, "values"),
+    ("sigmoid", "mse", 1, "values"),
+    ("softmax", "mse", 3, "values"),
+    ("tanh", "mae", 2, "values"),
+    ("identity", bp.losses.Huber(delta=0.3), 2, "values"),
+    ("elu", "huber", 1, "values"),
+    ("sigmoid", "binary_crossentropy", 1, "binary"),
+    ("sigmoid", "binary_crossentropy", 3, "binary"),  # multi-label
+    ("softmax", "binary_crossentropy", 3, "binary"),  # not fused: through softmax's Jacobian
+    ("softmax", "categorical_crossentropy", 4, "classes"),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("output, loss, k, kind", OUTPUTS,
+                         ids=[f"{o}-{getattr(loss, 'name', loss)}-{k}" for o, loss, k, _ in
+                              OUTPUTS])
+def test_every_loss_and_output_agrees(monkeypatch, spy, dtype, output, loss, k, kind):
+    X, y = _data(4, k, kind)
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([4, 7, k], activation="tanh", output_activation=output,
+                                    seed=2, dtype=dtype),
+                     X, y, loss=loss, optimizer=lambda: bp.SGD(lr=0.1), epochs=20,
+                     batch_size=8)
+    _assert_same(*both, dtype)
+
+
+OPTIMIZERS = {
+    "sgd": lambda: bp.SGD(lr=0.1),
+    "sgd momentum": lambda: bp.SGD(lr=0.05, momentum=0.9),
+    "sgd nesterov decay": lambda: bp.SGD(lr=0.05, momentum=0.8, nesterov=True,
+                                         weight_decay=1e-2),
+    "sgd clipnorm": lambda: bp.SGD(lr=0.5, clipnorm=0.1),
+    "adam": lambda: bp.Adam(lr=0.01),
+    "adam decay clipnorm": lambda: bp.Adam(lr=0.01, weight_decay=0.05, clipnorm=0.5),
+    "adamw": lambda: bp.AdamW(lr=0.01, weight_decay=0.1, beta_1=0.8),
+    "rmsprop": lambda: bp.RMSprop(lr=0.01),
+    "rmsprop momentum decay": lambda: bp.RMSprop(lr=0.005, momentum=0.5, weight_decay=1e-3,
+                                                 alpha=0.9),
+    "adagrad": lambda: bp.Adagrad(lr=0.05, initial_accumulator_value=0.1, weight_decay=1e-3),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_every_optimizer_agrees(monkeypatch, spy, dtype, name):
+    X, y = _data(3, 3, "classes")
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([3, 8, 6, 3], activation="relu",
+                                    output_activation="softmax", seed=4, dtype=dtype),
+                     X, y, loss="categorical_crossentropy", optimizer=OPTIMIZERS[name],
+                     epochs=20, batch_size=8)
+    _assert_same(*both, dtype)
+
+
+# (rows, batch_size, shuffle, epochs): 100 steps each
+BATCHES = {
+    "full batch": (40, None, True, 100),
+    "batch larger than the data": (40, 64, True, 100),
+    "shuffled mini-batches": (40, 8, True, 20),
+    "mini-batches in order": (40, 8, False, 20),
+    "short last batch": (43, 10, True, 20),
+    "one row per batch": (10, 1, True, 10),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(BATCHES))
+def test_every_batch_setting_agrees(monkeypatch, spy, dtype, name):
+    n, batch_size, shuffle, epochs = BATCHES[name]
+    X, y = _data(2, 1, "binary", n=n)
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([2, 10, 10, 1], activation="relu",
+                                    output_activation="sigmoid", seed=5, dtype=dtype),
+                     X, y, loss="binary_crossentropy", optimizer=lambda: bp.Adam(lr=0.01),
+                     epochs=epochs, batch_size=batch_size, shuffle=shuffle)
+    _assert_same(*both, dtype)
+
+
+def _extra_settings():
+    rng = np.random.default_rng(9)
+    weights = rng.random(40) * 2
+    X_val, y_val = _data(3, 1, "binary", n=12, seed=8)
+    return {
+        "sample weights": dict(sample_weight=weights, batch_size=8),
+        "sample weights, full batch": dict(sample_weight=weights),
+        "l2": dict(l2=0.01, batch_size=8),
+        "validation_data": dict(validation_data=(X_val, y_val), batch_size=8),
+        "validation_split": dict(validation_split=0.25, batch_size=6),
+        "early stopping and a schedule": dict(
+            validation_split=0.25, batch_size=6,
+            callbacks=lambda: [bp.EarlyStopping(patience=3), bp.StepDecay(step_size=4,
+                                                                          gamma=0.5)]),
+        "accuracy off": dict(metrics=[], batch_size=8),
+    }
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", list(_extra_settings()))
+def test_weights_penalties_validation_and_callbacks_agree(monkeypatch, spy, dtype, name):
+    X, y = _data(3, 1, "binary")
+    settings = _extra_settings()[name]
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([3, 6, 1], activation="tanh", output_activation="sigmoid",
+                                    seed=6, dtype=dtype),
+                     X, y, loss="binary_crossentropy", optimizer=lambda: bp.Adam(lr=0.02),
+                     epochs=20, **settings)
+    _assert_same(*both, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_layers_without_bias_agree(monkeypatch, spy, dtype):
+    X, y = _data(3, 2, "values")
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.Sequential([bp.Dense(3, 5, "tanh", use_bias=False),
+                                            bp.Dense(5, 4, "relu"),
+                                            bp.Dense(4, 2, use_bias=False)], seed=7,
+                                           dtype=dtype),
+                     X, y, loss="mse", optimizer=lambda: bp.SGD(lr=0.05, momentum=0.5),
+                     epochs=20, batch_size=8)
+    _assert_same(*both, dtype)
+
+
+def test_the_kernels_record_the_elementwise_code_they_compile():
+    # Numba's disk cache watches only each function's own file (see kernels.py).
+    import hashlib
+    from pathlib import Path
+
+    from backprop._fast.compiled import kernels
+
+    source = Path(kernels.__file__).with_name("elementwise.py").read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    assert kernels.ELEMENTWISE_SHA256 == digest, (
+        f"elementwise.py changed: set ELEMENTWISE_SHA256 = {digest!r} in kernels.py")
