@@ -322,19 +322,21 @@ def _training_data(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, sample_wei
     classification = _losses.is_classification_target(T)
     if validation_data is not None and validation_split is not None:
         raise ValueError("pass either validation_data or validation_split, not both")
-    X_val = T_val = None
+    X_val = T_val = rows = val_rows = None
     if validation_split is not None:
         fraction = check_in_range("validation_split", validation_split, 0.0, 1.0,
                                   closed_low=False)
         # The split draws from its own generator, derived from the model's seed, so that it
         # does not shift the training random stream (and a resumed run splits identically).
         split_rng = np.random.default_rng(model.seed) if model.seed is not None else model.rng
-        train_idx, val_idx = split_indices(T if classification else None, X.shape[0], fraction,
-                                           split_rng)
-        X, X_val = X[train_idx], X[val_idx]
-        T, T_val = T[train_idx], T[val_idx]
+        rows, val_rows = split_indices(T if classification else None, X.shape[0], fraction,
+                                       split_rng)
+        # By index: X is not copied (it may be a memmap larger than memory); the loop gathers
+        # each batch's rows, and the validation rows, from it.
+        X_val = X
+        T, T_val = T[rows], T[val_rows]
         if sw is not None:
-            sw = sw[train_idx]
+            sw = sw[rows]
     elif validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
@@ -343,7 +345,7 @@ def _training_data(model: Any, X: Any, y: Any, loss_fn: _losses.Loss, sample_wei
         if X_val.shape[0] != T_val.shape[0]:
             raise ValueError("validation X and y have different numbers of rows: "
                              f"{X_val.shape[0]} and {T_val.shape[0]}")
-    return TrainingData(X, T, sw, X_val, T_val), classification
+    return TrainingData(X, T, sw, X_val, T_val, rows, val_rows), classification
 
 
 def _preprocessed(model: Any, X: Any, y: Any, validation_data: Any) -> tuple[Any, Any, Any]:

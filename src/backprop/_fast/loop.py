@@ -27,11 +27,18 @@ from typing import Any
 
 import numpy as np
 
+from .compiled import epochs as compiled_epochs
 from .fused_step import FusedStep
 from .norms import NormSnapshots
 from .numpy_direct import dot
 from .sparse import is_sparse
 from .storage import with_ones_column
+
+#: mini-batches in order are sliced from one copy of X with a ones column when X is at most
+#: this large; a larger X (a memmap, say) has each batch gathered, so memory stays bounded
+COPY_LIMIT = 64 << 20
+#: validation runs the forward pass over at most this many rows at a time
+VALIDATION_BATCH = 8192
 
 
 class TrainingDiverged(RuntimeError):
@@ -50,13 +57,21 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class TrainingData:
-    """The validated arrays of one ``fit``."""
+    """The validated arrays of one ``fit``.
 
-    X: Any  #: (n, n_features) in the model's dtype: an ndarray, or SciPy CSR
-    T: np.ndarray  #: (n, n_outputs) targets
+    With ``rows`` (``validation_split``), X is all the rows given to ``fit`` and the training
+    rows are ``X[rows]``; ``X_val[val_rows]`` likewise are the validation rows. X is never
+    copied for the split: it may be a memmap larger than memory, whose batches are gathered
+    from it one at a time.
+    """
+
+    X: Any  #: (n_rows, n_features) in the model's dtype: an ndarray, or SciPy CSR
+    T: np.ndarray  #: (n, n_outputs) targets of the training rows
     sample_weight: np.ndarray | None = None  #: (n, 1), mean 1
-    X_val: np.ndarray | None = None
-    T_val: np.ndarray | None = None
+    X_val: Any = None
+    T_val: np.ndarray | None = None  #: (n_val, n_outputs)
+    rows: np.ndarray | None = None  #: (n,) the training rows of X; None: all of them
+    val_rows: np.ndarray | None = None  #: (n_val,) the validation rows of X_val; None: all
 
 
 @dataclass
@@ -73,6 +88,28 @@ class LoopSettings:
     count_correct: Callable[[np.ndarray, np.ndarray, bool], int] | None = None
     #: (a, T) -> accuracy, for the validation rows
     accuracy: Callable[[np.ndarray, np.ndarray], float] | None = None
+
+
+def forward_in_parts(model: Any, loss_fn: Any, X: Any, rows: np.ndarray | None,
+                     T: np.ndarray, sample_weight: np.ndarray | None = None,
+                     ) -> tuple[float, np.ndarray]:
+    """The data loss and the outputs a (n, n_outputs) on the rows ``rows`` of X (all rows
+    when None), in inference mode, VALIDATION_BATCH rows at a time: neither those rows of X
+    nor the hidden activations are ever held whole. A part's loss, a mean over its rows, is
+    weighted by their number; one part is exactly ``model.loss_value`` on one pass."""
+    n = T.shape[0]
+    if n <= VALIDATION_BATCH:
+        a = model.forward(X if rows is None else X[rows], training=False)
+        return model.loss_value(a, T, loss_fn, sample_weight), a
+    outputs = np.empty(T.shape, dtype=T.dtype)
+    total = 0.0
+    for start in range(0, n, VALIDATION_BATCH):
+        part = slice(start, start + VALIDATION_BATCH)
+        a = model.forward(X[part] if rows is None else X[rows[part]], training=False)
+        weights = None if sample_weight is None else sample_weight[part]
+        total += model.loss_value(a, T[part], loss_fn, weights) * a.shape[0]
+        outputs[part] = a
+    return total / n, outputs
 
 
 class _Loop:
@@ -106,8 +143,8 @@ class _Loop:
 
     def _plan_batches(self, batch_size: int | None, shuffle: Any) -> None:
         data, model = self.data, self.model
-        X, T, sw = data.X, data.T, data.sample_weight
-        n = self.n = X.shape[0]
+        X, T, sw, rows = data.X, data.T, data.sample_weight, data.rows
+        n = self.n = T.shape[0]
         bs = self.batch_size = n if batch_size is None else min(batch_size, n)
         self.full_batch = bs >= n
         self.shuffle = bool(shuffle) and not self.full_batch
@@ -120,11 +157,17 @@ class _Loop:
         with_ones = self.with_ones = not self.sparse and \
             getattr(model.layers[0], "Wb", None) is not None
         self.gather = self._gather_sparse if self.sparse else self._gather
-        if self.shuffle and self.sparse:  # each batch's rows: a small CSR matrix of its own
+        # Batches are gathered by index when shuffled, when the training rows are picked by
+        # index (validation_split), or when X is too large to copy (a memmap, say).
+        self.by_index = not self.full_batch and (
+            self.shuffle or rows is not None or (not self.sparse and X.nbytes > COPY_LIMIT))
+        #: the rows of each epoch, in order, when they are gathered without shuffling
+        self.in_order = np.arange(n) if self.by_index and not self.shuffle else None
+        if self.by_index and self.sparse:  # each batch's rows: a small CSR matrix of its own
             self.T_batch = np.empty((bs, T.shape[1]), dtype=T.dtype)
             self.sw_batch = None if sw is None else np.empty((bs, 1), dtype=sw.dtype)
             self.inputs = X
-        elif self.shuffle:  # reused buffers that each shuffled batch is gathered into
+        elif self.by_index:  # reused buffers that each batch is gathered into
             self.inputs_batch = with_ones_column(X[:bs], model.dtype) if with_ones \
                 else np.empty((bs, X.shape[1]), dtype=X.dtype)
             self.X_batch = self.inputs_batch[:, :-1] if with_ones else self.inputs_batch
@@ -132,6 +175,7 @@ class _Loop:
             self.sw_batch = None if sw is None else np.empty((bs, 1), dtype=sw.dtype)
             self.inputs = X if not with_ones else None
         else:
+            X = X if rows is None else X[rows]
             self.inputs = with_ones_column(X, model.dtype) if with_ones else X
 
     def _hook_callbacks(self, callbacks: Sequence[Any]) -> None:
@@ -142,9 +186,11 @@ class _Loop:
 
     # -- epochs ---------------------------------------------------------------------------
     def run(self, first_epoch: int, epochs: int, history: Any) -> None:
-        """Train epochs ``first_epoch .. epochs-1`` (fewer if a callback stops training)."""
+        """Train epochs ``first_epoch .. epochs-1`` (fewer if a callback stops training),
+        compiled where ``compiled.chosen`` says it helps."""
         try:
-            self._run(first_epoch, epochs, history)
+            if not compiled_epochs.run(self, first_epoch, epochs, history):
+                self._run(first_epoch, epochs, history)
         finally:
             if self.fused is not None:
                 self.fused.detach()
@@ -195,8 +241,8 @@ class _Loop:
 
     def _validate(self, logs: dict[str, Any]) -> None:
         model, data = self.model, self.data
-        a = model.forward(data.X_val, training=False)
-        val_loss = model.loss_value(a, data.T_val, self.loss_fn)
+        val_loss, a = forward_in_parts(model, self.loss_fn, data.X_val, data.val_rows,
+                                       data.T_val)
         if self.l2:
             val_loss += self.l2 * model.l2_penalty()
         logs["val_loss"] = val_loss
@@ -207,6 +253,8 @@ class _Loop:
         if self.shuffle:
             order = self.model.rng.permutation(self.n) if self.order is None \
                 else self.order(self.n)
+        else:
+            order = self.in_order
         total_loss = 0.0
         correct = 0
         batch_callbacks = self.batch_callbacks
@@ -222,7 +270,7 @@ class _Loop:
                 update = self.opt.step
             if rows is None:  # full batch
                 inputs, T, sw = self.inputs, self.data.T, self.data.sample_weight
-            elif self.shuffle:
+            elif self.by_index:
                 inputs, T, sw = self.gather(order[rows])
             else:
                 data = self.data
@@ -245,7 +293,8 @@ class _Loop:
         straight into ``out`` instead of buffering a copy."""
         data = self.data
         m = picked.shape[0]
-        np.take(data.X, picked, axis=0, out=self.X_batch[:m], mode="clip")
+        rows = picked if data.rows is None else data.rows[picked]
+        np.take(data.X, rows, axis=0, out=self.X_batch[:m], mode="clip")
         T = np.take(data.T, picked, axis=0, out=self.T_batch[:m], mode="clip")
         sw = None if data.sample_weight is None else np.take(
             data.sample_weight, picked, axis=0, out=self.sw_batch[:m], mode="clip")
@@ -258,7 +307,7 @@ class _Loop:
         T = np.take(data.T, picked, axis=0, out=self.T_batch[:m], mode="clip")
         sw = None if data.sample_weight is None else np.take(
             data.sample_weight, picked, axis=0, out=self.sw_batch[:m], mode="clip")
-        return data.X[picked], T, sw
+        return data.X[picked if data.rows is None else data.rows[picked]], T, sw
 
     def _step(self, inputs: np.ndarray, T: np.ndarray, sw: np.ndarray | None, epoch: int,
               history: Any, update: Callable[[Sequence[Any]], None],

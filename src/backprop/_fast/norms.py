@@ -59,6 +59,14 @@ class NormSnapshots:
         if self.filled == len(self.rows):
             self._reduce()
 
+    def written(self, count: int) -> None:
+        """Count the next ``count`` rows as taken: someone wrote them (the compiled path,
+        whose kernels write each epoch's row as they go; at most the rows left free)."""
+        self.filled += count
+        self.latest_values = self.rows[self.filled - 1, : self.n_values]
+        if self.filled == len(self.rows):
+            self._reduce()
+
     def _reduce(self) -> None:
         # The rows stay as they are: the last one is still latest_values.
         filled = self.rows[: self.filled]
