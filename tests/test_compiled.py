@@ -243,3 +243,214 @@ def test_the_kernels_record_the_elementwise_code_they_compile():
     digest = hashlib.sha256(source).hexdigest()[:16]
     assert kernels.ELEMENTWISE_SHA256 == digest, (
         f"elementwise.py changed: set ELEMENTWISE_SHA256 = {digest!r} in kernels.py")
+
+
+# -- continuing, diverging, stopping ---------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_either_path_continues_the_others_training(monkeypatch, dtype):
+    # The compiled path leaves weights, optimiser moments, step counts and the random stream
+    # where the NumPy path would: a second fit on either path picks up from the first.
+    X, y = _data(3, 1, "binary")
+    results = []
+    for first, second in (("never", "never"), ("always", "never"), ("never", "always")):
+        model = bp.MLP([3, 6, 1], activation="relu", output_activation="sigmoid", seed=3,
+                       dtype=dtype)
+        opt = bp.Adam(lr=0.01)
+        for mode in (first, second):
+            monkeypatch.setenv(compiled.ENV, mode)
+            model.fit(X, y, loss="binary_crossentropy", optimizer=opt, epochs=10,
+                      batch_size=8)
+        results.append((model.get_flat_parameters(), opt.iterations))
+    tol = TOLERANCE[dtype]
+    for weights, iterations in results[1:]:
+        np.testing.assert_allclose(weights, results[0][0], rtol=tol, atol=tol)
+        assert iterations == results[0][1] == 100
+
+
+@pytest.mark.parametrize("lr, momentum, scale, expected_epoch, what", [
+    (1e6, 0.0, 100, 0, "the loss became NaN or infinite"),  # in the first epoch
+    (0.2, 0.9, 10, 4, "the weights exploded"),  # after four good epochs
+])
+def test_divergence_stops_both_paths_alike(monkeypatch, lr, momentum, scale, expected_epoch,
+                                           what):
+    X, y = _data(3, 2, "values")
+    outcomes = []
+    for mode in ("never", "always"):
+        monkeypatch.setenv(compiled.ENV, mode)
+        model = bp.MLP([3, 8, 2], activation="relu", seed=1, dtype="float64")
+        with pytest.raises(bp.TrainingDiverged, match=what) as caught:
+            model.fit(X, y * scale, loss="mse",
+                      optimizer=bp.SGD(lr=lr, momentum=momentum), epochs=60, batch_size=10)
+        outcomes.append((caught.value.epoch, caught.value.history.history.get("loss"),
+                         model.get_flat_parameters(), str(caught.value)))
+    (epoch1, loss1, w1, msg1), (epoch2, loss2, w2, msg2) = outcomes
+    assert epoch1 == epoch2 == expected_epoch
+    assert (loss1 is None) == (loss2 is None)
+    if loss1 is not None:
+        np.testing.assert_allclose(loss2, loss1, rtol=1e-12)
+    np.testing.assert_allclose(w2, w1, rtol=1e-12, atol=1e-12)  # the last good weights
+    assert msg1.split("(‖θ‖")[0] == msg2.split("(‖θ‖")[0]
+
+
+def test_many_epochs_run_in_chunks_and_record_every_epoch(monkeypatch, spy):
+    # 600 epochs of a History-only fit: the kernels run them many at a time; the history,
+    # norms and snapshots (more than the 256 rows kept) are as on the NumPy path.
+    X, y = _data(2, 1, "binary")
+    calls = {"n": 0}
+    original = runner.CompiledTrainer.run
+
+    def run(self, epochs, *args):
+        calls["n"] += 1
+        return original(self, epochs, *args)
+
+    monkeypatch.setattr(runner.CompiledTrainer, "run", run)
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([2, 4, 1], activation="tanh", output_activation="sigmoid",
+                                    seed=0, dtype="float64"),
+                     X, y, loss="binary_crossentropy", optimizer=lambda: bp.SGD(lr=0.5),
+                     epochs=600)
+    _assert_same(*both, "float64")
+    assert len(both[1][1].epoch) == 600
+    assert calls["n"] < 600 / 4
+
+
+# -- what the kernels do not take, and numba's absence ----------------------------------------
+
+class _Doubled(bp.activations.Tanh):
+    """A subclass may change the mathematics: the kernels must not take it for tanh."""
+
+    def forward(self, z, out=None):
+        return super().forward(z, out) * 2
+
+    def backward(self, dy, z, a):
+        return super().backward(dy, z, a / 2) * 2
+
+
+class _PlainSGD(bp.SGD):
+    pass
+
+
+class _CountBatches(bp.Callback):
+    def on_batch_end(self, batch, logs):
+        pass
+
+
+REFUSED = {
+    "dropout": dict(model=lambda: bp.MLP([3, 6, 1], output_activation="sigmoid", dropout=0.2,
+                                         seed=0)),
+    "an activation subclass": dict(model=lambda: bp.Sequential(
+        [bp.Dense(3, 6, activation=_Doubled()), bp.Dense(6, 1, activation="sigmoid")],
+        seed=0)),
+    "an optimiser subclass": dict(optimizer=lambda: _PlainSGD(lr=0.1)),
+    "a batch hook": dict(callbacks=lambda: [_CountBatches()]),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_what_the_kernels_do_not_take_runs_on_numpy(monkeypatch, spy, name):
+    case = REFUSED[name]
+    make = case.get("model", lambda: bp.MLP([3, 6, 1], output_activation="sigmoid", seed=0))
+    X, y = _data(3, 1, "binary")
+    kwargs = {"optimizer": case.get("optimizer", lambda: bp.SGD(lr=0.1))}
+    if "callbacks" in case:
+        kwargs["callbacks"] = case["callbacks"]
+    (m1, h1), (m2, h2) = _fit_both(monkeypatch, spy, make, X, y, expect_compiled=False,
+                                   loss="binary_crossentropy", epochs=5, batch_size=8,
+                                   **kwargs)
+    np.testing.assert_array_equal(m1.get_flat_parameters(), m2.get_flat_parameters())
+    assert h1.history == h2.history
+
+
+def test_refusal_names_the_reason():
+    model = bp.MLP([3, 4, 2], output_activation="sigmoid", dropout=0.1)
+    assert "Dropout" in runner.refusal(model, bp.losses.get("mse"), bp.SGD())
+    model = bp.MLP([3, 4, 2], output_activation="tanh")
+    assert "categorical_crossentropy" in runner.refusal(
+        model, bp.losses.get("categorical_crossentropy"), bp.SGD())
+    assert runner.refusal(model, bp.losses.get("huber"), bp.RMSprop()) is None
+
+
+def test_without_numba_fit_runs_on_numpy(tmp_path):
+    # numba made unimportable in a fresh interpreter: even "always" trains, on NumPy.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _NoNumba:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'numba' or name.startswith('numba.'):\n"
+        "            raise ImportError('numba is blocked for this test')\n"
+        "sys.meta_path.insert(0, _NoNumba())\n")
+    code = (
+        "import importlib.util, numpy as np, backprop as bp\n"
+        "from backprop._fast import compiled\n"
+        "try:\n"
+        "    importlib.util.find_spec('numba')\n"
+        "    raise SystemExit('numba is not blocked')\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "X = np.random.default_rng(0).standard_normal((20, 2)); y = (X[:, 0] > 0) * 1\n"
+        "m = bp.MLP([2, 4, 1], output_activation='sigmoid', seed=0)\n"
+        "h = m.fit(X, y, loss='binary_crossentropy', optimizer=bp.SGD(lr=0.5), epochs=30)\n"
+        "assert not compiled.loaded() and 'numba' not in __import__('sys').modules\n"
+        "print(h.history['accuracy'][-1])\n")
+    src = Path(bp.__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": f"{tmp_path}:{src}", "BACKPROP_COMPILED": "always",
+                               "PATH": ""})
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) > 0.8
+
+
+# -- the choice --------------------------------------------------------------------------------
+
+def test_the_mode_comes_from_the_environment(monkeypatch):
+    for value, expected in (("", "auto"), ("AUTO", "auto"), ("1", "always"), ("on", "always"),
+                            ("0", "never"), ("never", "never")):
+        monkeypatch.setenv(compiled.ENV, value)
+        assert compiled.mode() == expected
+    monkeypatch.setenv(compiled.ENV, "fast")
+    with pytest.raises(ValueError, match="BACKPROP_COMPILED='fast' is not a mode; choose"):
+        compiled.mode()
+
+
+def test_auto_compiles_long_fits_of_small_networks_only(monkeypatch):
+    monkeypatch.setenv(compiled.ENV, "auto")
+    sgd, loss = bp.SGD(), bp.losses.get("binary_crossentropy")
+    chapter = bp.MLP([2, 10, 10, 1], output_activation="sigmoid")
+    # the chapter's 1000 full-batch epochs take a twentieth of a second: not worth loading
+    assert not compiled.chosen(chapter, loss, sgd, 800, 800, 1000)
+    assert compiled.numpy_seconds(chapter, 800, 800, 1000) < compiled.MIN_SECONDS
+    # a hundred times as many epochs is
+    assert compiled.chosen(chapter, loss, sgd, 800, 800, 100_000)
+    # a large network is not, however long
+    large = bp.MLP([784, 1024, 1024, 1], output_activation="sigmoid")
+    assert not compiled.chosen(large, loss, sgd, 60_000, 128, 100)
+    assert compiled.macs_per_step(large, 128) > compiled.MAX_MACS_PER_STEP
+    monkeypatch.setenv(compiled.ENV, "never")
+    assert not compiled.chosen(chapter, loss, sgd, 800, 800, 100_000)
+    monkeypatch.setenv(compiled.ENV, "always")
+    assert compiled.chosen(large, loss, sgd, 60_000, 128, 1)
+
+
+def test_a_disk_cache_location_is_always_found(tmp_path):
+    # NUMBA_CACHE_DIR is honoured; the fallback for a machine with nowhere writable is a
+    # directory of its own in the temporary directory.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from backprop._fast.compiled import kernels\n"
+            "print(kernels.run_epochs._cache._cache_path)\n")
+    src = Path(bp.__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(src), "NUMBA_CACHE_DIR": str(tmp_path),
+                               "PATH": ""})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(str(tmp_path))
+    fallback = compiled.cache_fallback()
+    assert fallback.startswith(__import__("tempfile").gettempdir())

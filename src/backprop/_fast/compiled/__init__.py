@@ -19,14 +19,20 @@ anything the kernels do not accept (Dropout, a custom activation, loss, optimise
 
 When ``auto`` chooses it (measured with ``benchmarks/compiled_sizes.py``, see the README):
 
-- the kernels must be loaded: importing numba and loading the machine code from its disk
-  cache costs about LOAD_SECONDS once per process (compiling, the first time on a machine,
-  about 20 s for both dtypes, then cached). So a fit in a process that has not loaded them
-  runs its first epoch on NumPy, timed; if the remaining epochs would take longer than
-  LOAD_SECONDS on NumPy, it loads the kernels and runs them compiled.
-- the network must be small enough that Python's per-call overhead matters: at most
-  MAX_MACS_PER_STEP multiply-adds per batch. Above that both paths spend their time in the
-  same BLAS products and NumPy's fused SGD update (``_fast/fused_step.py``) wins.
+- the network is small enough that Python's per-call overhead matters: at most
+  MAX_MACS_PER_STEP multiply-adds in a batch's forward products. Above that both paths
+  spend their time in the same BLAS products, and NumPy's fused SGD update
+  (``_fast/fused_step.py``) wins.
+- the fit is long enough to pay for loading the kernels: importing numba and loading the
+  machine code from its disk cache costs about a second once per process (compiling them,
+  the first time on a machine, about 20 s per dtype; then cached). So ``auto`` takes the
+  compiled path when the NumPy path would need at least MIN_SECONDS, by a fixed estimate
+  from the sizes (``numpy_seconds``). Short fits, the chapter's among them, stay on NumPy
+  unless ``BACKPROP_COMPILED=always``.
+
+The choice depends only on the model, the data's size and the settings, never on timings or
+on what this process has done before: the same fit takes the same path, so it gives the same
+bits every time.
 
 The disk cache (``cache=True``) lives in ``__pycache__`` beside the kernels, or, where the
 package is read-only, in the user's cache directory (numba's own fallback), or wherever
@@ -41,16 +47,19 @@ from typing import Any
 
 from .runner import CompiledTrainer, refusal
 
-__all__ = ["CompiledTrainer", "chosen", "load_kernels", "loaded", "mode", "refusal"]
+__all__ = ["CompiledTrainer", "chosen", "load_kernels", "loaded", "mode", "numpy_seconds",
+           "refusal"]
 
 ENV = "BACKPROP_COMPILED"
 _MODES = {"auto": "auto", "always": "always", "1": "always", "on": "always",
           "never": "never", "0": "never", "off": "never"}
-#: seconds to import numba and load the kernels from the disk cache (measured: 0.4–0.9 s on
-#: the benchmark machine, most of it numba's import)
-LOAD_SECONDS = 1.0
-#: above this many multiply-adds per batch the NumPy path is as fast (measured)
+#: ``auto`` compiles fits the NumPy path would need at least this long for (about twice
+#: the once-per-process cost of loading the kernels, so the gain repays it)
+MIN_SECONDS = 2.0
+#: above this many multiply-adds in a batch's forward products the NumPy path is as fast
 MAX_MACS_PER_STEP = 2_000_000
+#: the NumPy path's cost model (numpy_seconds), fitted to W1–W4 on the benchmark machine
+STEP_SECONDS, LAYER_SECONDS, MAC_SECONDS, ELEMENT_SECONDS = 5e-6, 4e-6, 4e-11, 2e-9
 
 _kernels: Any = None
 
@@ -66,7 +75,10 @@ def mode() -> str:
 
 def available() -> bool:
     """Numba is installed (found without importing it)."""
-    return importlib.util.find_spec("numba") is not None
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):  # a finder that refuses it, a broken install
+        return False
 
 
 def loaded() -> bool:
@@ -78,30 +90,52 @@ def load_kernels() -> Any:
     """The kernels module, importing numba (and compiling, the first time) on first use."""
     global _kernels
     if _kernels is None:
-        from . import kernels as module
+        try:
+            from . import kernels as module
+        except RuntimeError as error:
+            # numba found no writable place for its cache (neither beside the package nor in
+            # the user's cache directory): keep it in the temporary directory instead.
+            if "no locator available" not in str(error):
+                raise
+            import numba
 
+            numba.config.CACHE_DIR = cache_fallback()
+            from . import kernels as module
         _kernels = module
     return _kernels
 
 
+def cache_fallback() -> str:
+    """Where the disk cache goes when numba finds nowhere writable by itself."""
+    import tempfile
+
+    user = os.getuid() if hasattr(os, "getuid") else os.getpid()
+    return os.path.join(tempfile.gettempdir(), f"backprop-numba-{user}")
+
+
 def macs_per_step(model: Any, batch_size: int) -> int:
-    """Multiply-adds of one batch's forward products (the backward pass doubles them)."""
+    """Multiply-adds of one batch's forward products (backward doubles them)."""
     return batch_size * sum(layer.n_in * layer.n_out for layer in model.dense_layers)
 
 
-def chosen(model: Any, loss: Any, opt: Any, batch_size: int) -> str | None:
-    """Before the first epoch: "compiled", "trial" (time an epoch on NumPy, then decide with
-    :func:`worth_loading`) or None (the NumPy path)."""
+def numpy_seconds(model: Any, n_rows: int, batch_size: int, epochs: int) -> float:
+    """About how long the NumPy path takes for this fit: per step a fixed cost, a cost per
+    layer (its NumPy calls), per multiply-add and per activation element."""
+    layers = model.dense_layers
+    steps_per_epoch = -(-n_rows // batch_size)
+    step = (STEP_SECONDS + LAYER_SECONDS * len(layers)
+            + MAC_SECONDS * macs_per_step(model, batch_size)
+            + ELEMENT_SECONDS * batch_size * sum(layer.n_out for layer in layers))
+    return step * steps_per_epoch * epochs
+
+
+def chosen(model: Any, loss: Any, opt: Any, n_rows: int, batch_size: int,
+           epochs: int) -> bool:
+    """Whether this fit runs compiled (see the module's notes)."""
     setting = mode()
     if setting == "never" or refusal(model, loss, opt) is not None or not available():
-        return None
+        return False
     if setting == "always":
-        return "compiled"
-    if macs_per_step(model, batch_size) > MAX_MACS_PER_STEP:
-        return None
-    return "compiled" if loaded() else "trial"
-
-
-def worth_loading(epoch_seconds: float, epochs_left: int) -> bool:
-    """After a timed NumPy epoch: would the rest of the run on NumPy outlast loading?"""
-    return epoch_seconds * epochs_left > LOAD_SECONDS
+        return True
+    return (macs_per_step(model, batch_size) <= MAX_MACS_PER_STEP
+            and numpy_seconds(model, n_rows, batch_size, epochs) >= MIN_SECONDS)

@@ -47,8 +47,8 @@ OFFSET, N_IN, N_OUT, HAS_BIAS, ACT, WS_Z, WS_A, WS_D, USE_BLAS = range(9)
 LAYER_COLUMNS = 9
 # entries of `cfg`
 (C_LOSS, C_FUSED, C_OPT, C_BATCH, C_ACCURACY, C_MULTICLASS, C_WEIGHTED, C_SHUFFLE, C_EPOCHS,
- C_SNAP_ROW, C_NESTEROV, C_DECOUPLED, C_STEP, C_CLIP) = range(14)
-CFG_SIZE = 14
+ C_SNAP_ROW, C_NESTEROV, C_DECOUPLED, C_STEP, C_CLIP, C_ROWS, C_INDIRECT) = range(16)
+CFG_SIZE = 16
 # entries of `hyp`
 (H_LR, H_MOMENTUM, H_DECAY, H_BETA1, H_BETA2, H_EPS, H_RHO, H_CLIPNORM, H_L2, H_DELTA,
  H_LAST_SQ, H_PROB_EPS) = range(12)
@@ -199,19 +199,22 @@ def clip_gradients(g, max_norm):
 # -- whole epochs -----------------------------------------------------------------------
 
 @njit(cache=True, error_model="numpy")
-def run_epochs(XT, TT, sw, X, T, orders, values, grads, s1, s2, layers, alphas, ws, xb, tb,
-               wb, cfg, hyp, out, snapshots, status):
-    """``cfg[C_EPOCHS]`` epochs of training, as ``_Loop.run`` does them.
+def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, alphas, ws, xb,
+               tb, wb, cfg, hyp, out, snapshots, status):
+    """``cfg[C_EPOCHS]`` epochs of training, as ``_Loop._run`` does them.
 
-    Full batch: ``XT``/``TT`` hold X and T feature-major. Mini-batches: each batch's rows of
-    ``X``/``T``/``sw`` are gathered, feature-major, into ``xb``/``tb``/``wb``, in the order
-    of ``orders[e]`` when shuffling. Per epoch, ``out[e]`` gets (mean loss, correct
-    predictions, Σθ²) and snapshot row ``cfg[C_SNAP_ROW] + e`` gets [values | gradients of
-    the epoch's last batch]. A non-finite loss, or a thousandfold jump of ‖θ‖² against
-    ``hyp[H_LAST_SQ]``, stops the run (``status[S_REASON]``) with the weights as they are,
-    for the caller to restore from the last good snapshot.
+    The training set is ``cfg[C_ROWS]`` rows: T's (and ``sw``'s, when weighted), and X's, or
+    with ``cfg[C_INDIRECT]`` the rows ``rows`` of X (validation_split picks them by index).
+    Full batch: ``XT``/``TT`` hold those rows feature-major. Mini-batches: each batch's rows
+    are gathered, feature-major, into ``xb``/``tb``/``wb``, in the order of ``orders[e]``
+    when shuffling. Per epoch, ``out[e]`` gets (mean loss, correct predictions, Σθ²) and
+    snapshot row ``cfg[C_SNAP_ROW] + e`` gets [values | gradients of the epoch's last batch].
+    A non-finite loss, or a thousandfold jump of ‖θ‖² against ``hyp[H_LAST_SQ]``, stops the
+    run (``status[S_REASON]``) with the weights as they are, for the caller to restore from
+    the last good snapshot.
     """
-    n, d = X.shape
+    n = cfg[C_ROWS]
+    d = X.shape[1]
     k = T.shape[1]
     bs = cfg[C_BATCH]
     full = bs >= n
@@ -233,8 +236,9 @@ def run_epochs(XT, TT, sw, X, T, orders, values, grads, s1, s2, layers, alphas, 
                 w = wb[:m]
                 for i in range(m):
                     row = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
+                    x_row = rows[row] if cfg[C_INDIRECT] else row
                     for c in range(d):
-                        xT[c, i] = X[row, c]
+                        xT[c, i] = X[x_row, c]
                     for c in range(k):
                         tT[c, i] = T[row, c]
                     if weighted:

@@ -71,9 +71,8 @@ class CompiledTrainer:
         ``kernels.py``, imported (numba present); ``kernels.elementwise`` its codes.
     model, loss, opt
         Accepted by :func:`refusal`.
-    X : ndarray of shape (n_samples, n_features)
-    T : ndarray of shape (n_samples, n_outputs)
-    sample_weight : ndarray of shape (n_samples, 1) or None
+    data : backprop._fast.loop.TrainingData
+        X (and its training ``rows``), T and the sample weights.
     batch_size : int
         Rows per batch (n_samples for a full batch).
     shuffle : bool
@@ -82,25 +81,30 @@ class CompiledTrainer:
     track_accuracy, multiclass : bool
     """
 
-    def __init__(self, kernels, model, loss, opt, X, T, sample_weight, batch_size, shuffle,
-                 l2, track_accuracy, multiclass):
+    def __init__(self, kernels, model, loss, opt, data, batch_size, shuffle, l2,
+                 track_accuracy, multiclass):
         k = self.k = kernels
         e = k.elementwise
         self.model, self.opt = model, opt
         dtype = model.dtype
-        n, n_features = X.shape
+        X, T, sample_weight = data.X, data.T, data.sample_weight
+        n, n_features = T.shape[0], X.shape[1]
         self.n = n
         bs = min(batch_size, n)
         full = bs >= n
         self.shuffle = shuffle and not full
-        self.X = np.ascontiguousarray(X, dtype=dtype)
+        self.X = np.ascontiguousarray(X, dtype=dtype)  # no copy: fit gives X in its dtype
         self.T = np.ascontiguousarray(T, dtype=dtype)
+        indirect = data.rows is not None
+        self.rows = (np.ascontiguousarray(data.rows, dtype=np.int64) if indirect
+                     else np.empty(0, dtype=np.int64))
         weighted = sample_weight is not None
         self.sw = (np.ascontiguousarray(sample_weight, dtype=dtype).reshape(-1) if weighted
                    else np.empty(0, dtype=dtype))
         # A full batch is the same every epoch: laid out feature-major once, here.
         empty = np.empty((0, 0), dtype=dtype)
-        self.XT = np.ascontiguousarray(self.X.T) if full else empty
+        training_X = self.X[self.rows] if indirect and full else self.X
+        self.XT = np.ascontiguousarray(training_X.T) if full else empty
         self.TT = np.ascontiguousarray(self.T.T) if full else empty
         self.xb = np.empty(0 if full else n_features * bs, dtype=dtype)
         self.tb = np.empty(0 if full else self.T.shape[1] * bs, dtype=dtype)
@@ -139,6 +143,8 @@ class CompiledTrainer:
         cfg[k.C_MULTICLASS] = multiclass
         cfg[k.C_WEIGHTED] = weighted
         cfg[k.C_SHUFFLE] = self.shuffle
+        cfg[k.C_ROWS] = n
+        cfg[k.C_INDIRECT] = indirect
         cfg[k.C_NESTEROV] = bool(getattr(opt, "nesterov", False))
         cfg[k.C_DECOUPLED] = bool(getattr(opt, "decoupled", False))
         cfg[k.C_CLIP] = opt.clipnorm is not None
@@ -164,7 +170,7 @@ class CompiledTrainer:
         is the kernels' OK, LOSS_NOT_FINITE or WEIGHTS_DIVERGED.
         """
         k, opt, model = self.k, self.opt, self.model
-        state = opt._state_of(self.flat)
+        state = opt.state_of(self.flat)
         s1_key, s2_key = self.state_keys
         empty = np.empty(0, dtype=model.dtype)
         s1 = state.get(s1_key, empty) if s1_key else empty
@@ -180,9 +186,9 @@ class CompiledTrainer:
         hyp[k.H_LAST_SQ] = last_value_sq
         out = np.zeros((epochs, 3), dtype=np.float64)
         status = self.status
-        k.run_epochs(self.XT, self.TT, self.sw, self.X, self.T, orders, self.flat.value,
-                     self.flat.grad, s1, s2, self.layers, self.alphas, self.ws, self.xb, self.tb,
-                     self.wb, cfg, hyp, out, snapshots, status)
+        k.run_epochs(self.XT, self.TT, self.sw, self.X, self.T, self.rows, orders,
+                     self.flat.value, self.flat.grad, s1, s2, self.layers, self.alphas, self.ws,
+                     self.xb, self.tb, self.wb, cfg, hyp, out, snapshots, status)
         steps = int(status[k.S_STEP]) - state["step"]
         state["step"] += steps
         opt.iterations += steps
