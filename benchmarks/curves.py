@@ -104,8 +104,9 @@ def plot(points: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
-    for col, name in enumerate(SWEEPS):
+    names = [name for name in SWEEPS if any(p["sweep"] == name for p in points)]
+    fig, axes = plt.subplots(2, len(names), figsize=(4.4 * len(names), 7.5), squeeze=False)
+    for col, name in enumerate(names):
         for lib in LIBRARIES:
             mine = [p for p in points if p["sweep"] == name and p["library"] == lib]
             xs = [p["value"] for p in mine]
