@@ -220,6 +220,19 @@ def test_weights_penalties_validation_and_callbacks_agree(monkeypatch, spy, dtyp
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_wide_layers_through_blas_agree(monkeypatch, spy, dtype):
+    # layers large enough for the kernels' BLAS products, and a short last batch
+    X, y = _data(40, 3, "classes", n=90)
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP([40, 48, 3], activation="relu",
+                                    output_activation="softmax", seed=8, dtype=dtype),
+                     X, y, loss="categorical_crossentropy", optimizer=lambda: bp.Adam(lr=0.01),
+                     epochs=25, batch_size=24, l2=1e-3)
+    assert runner.BLAS_MIN_MACS <= 24 * 40 * 48
+    _assert_same(*both, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_layers_without_bias_agree(monkeypatch, spy, dtype):
     X, y = _data(3, 2, "values")
     both = _fit_both(monkeypatch, spy,

@@ -1,8 +1,9 @@
 """Numba kernels for everything elementwise: activations, losses and optimiser updates.
 
 Each is the engine's formula (``activations.py``, ``losses.py``, ``optimizers.py``) written
-as a loop. Blocks are feature-major, (n_units, batch): the kernels keep a layer's z, a and δ
-transposed so that every inner loop runs along the batch, where the data is contiguous and
+as a loop. Blocks are feature-major, (n_units, batch) flattened, element (j, r) at j·m + r:
+the kernels keep a layer's z, a and δ transposed so that every inner loop runs along the
+batch, where the data is contiguous and
 long even when a layer is two units wide. Branches on the activation or optimiser sit
 outside the loops, so each loop is a plain one the compiler can vectorise.
 """
@@ -39,25 +40,23 @@ def sigmoid(x):
 
 
 @njit(cache=True, error_model="numpy")
-def act_forward(code, alpha, z, a):
-    """a = g(z) on a layer's (n_units, batch) block (softmax down each column)."""
+def act_forward(code, alpha, zf, af, n, m):
+    """a = g(z) on a layer's (n units, m rows) block (softmax down each column)."""
     if code == SOFTMAX:
-        n, m = z.shape
         for r in range(m):
-            top = z[0, r]
+            top = zf[r]
             for j in range(1, n):
-                top = max(top, z[j, r])
+                top = max(top, zf[j * m + r])
             total = 0.0
             for j in range(n):
-                a[j, r] = math.exp(z[j, r] - top)
-                total += a[j, r]
+                af[j * m + r] = math.exp(zf[j * m + r] - top)
+                total += af[j * m + r]
             for j in range(n):
-                a[j, r] = a[j, r] / total
+                af[j * m + r] = af[j * m + r] / total
         return
-    zf, af = z.ravel(), a.ravel()
-    size = zf.size
+    size = n * m
     if code == IDENTITY:
-        af[:] = zf
+        af[:size] = zf[:size]
     elif code == RELU:  # np.maximum(z, 0): NaN stays NaN
         for i in range(size):
             x = zf[i]
@@ -98,21 +97,19 @@ def act_forward(code, alpha, z, a):
 
 
 @njit(cache=True, error_model="numpy")
-def act_backward(code, alpha, d, z, a):
-    """δ = dy ⊙ g'(z) in place on ``d`` (softmax: the Jacobian-vector product)."""
+def act_backward(code, alpha, df, zf, af, n, m):
+    """δ = dy ⊙ g'(z) in place on ``df`` (softmax: the Jacobian-vector product)."""
     if code == IDENTITY:
         return
     if code == SOFTMAX:
-        n, m = d.shape
         for r in range(m):
             inner = 0.0
             for j in range(n):
-                inner += d[j, r] * a[j, r]
+                inner += df[j * m + r] * af[j * m + r]
             for j in range(n):
-                d[j, r] = (d[j, r] - inner) * a[j, r]
+                df[j * m + r] = (df[j * m + r] - inner) * af[j * m + r]
         return
-    df, zf, af = d.ravel(), z.ravel(), a.ravel()
-    size = df.size
+    size = n * m
     if code == RELU:  # a > 0 exactly where z > 0
         for i in range(size):
             if not af[i] > 0:
@@ -156,39 +153,39 @@ def act_backward(code, alpha, d, z, a):
 
 
 @njit(cache=True, error_model="numpy")
-def loss_value_and_gradient(code, fused, delta, prob_eps, a, z, t, w, weighted, d):
+def loss_value_and_gradient(code, fused, delta, prob_eps, a, z, t, w, weighted, d, k, m):
     """The batch's data loss (float64); ∂L/∂a (∂L/∂z when ``fused``) written into ``d``.
 
     Categorical cross-entropy comes only fused with its softmax; the others come either way
     (binary cross-entropy fused with a sigmoid, or reading a softmax's probabilities).
-
-    Blocks are (n_outputs, batch). ``w`` holds the batch's sample weights (mean 1 over the
+    Blocks are (k outputs, m rows). ``w`` holds the batch's sample weights (mean 1 over the
     training set) when ``weighted``: the loss is then Σ wᵢlᵢ / N and its gradient wᵢ∂lᵢ/N.
     """
-    k, m = a.shape
     n_terms = m if code == CCE else m * k
     scale = 1.0 / n_terms
     total = 0.0
     if code == CCE:  # always with its softmax (runner.refusal): −Σ y log-softmax(z)
         for r in range(m):
             wr = w[r] if weighted else 1.0
-            top = z[0, r]
+            top = z[r]
             for j in range(1, k):
-                top = max(top, z[j, r])
+                top = max(top, z[j * m + r])
             norm = 0.0
             for j in range(k):
-                norm += math.exp(z[j, r] - top)
+                norm += math.exp(z[j * m + r] - top)
             log_norm = math.log(norm) + top
             row = 0.0
             for j in range(k):
-                row -= t[j, r] * (z[j, r] - log_norm)
-                d[j, r] = (a[j, r] - t[j, r]) * scale * wr
+                i = j * m + r
+                row -= t[i] * (z[i] - log_norm)
+                d[i] = (a[i] - t[i]) * scale * wr
             total += row * wr
         return total * scale
     for j in range(k):
         for r in range(m):
+            i = j * m + r
             wr = w[r] if weighted else 1.0
-            diff = a[j, r] - t[j, r]
+            diff = a[i] - t[i]
             if code == MSE:
                 value = 0.5 * diff * diff
                 g = diff
@@ -200,36 +197,34 @@ def loss_value_and_gradient(code, fused, delta, prob_eps, a, z, t, w, weighted, 
                 value = 0.5 * q * q + delta * (abs(diff) - q)
                 g = min(max(diff, -delta), delta)
             elif fused:  # BCE from the logits: softplus(z) − z·y
-                x = z[j, r]
-                value = max(x, 0.0) - x * t[j, r] + math.log1p(math.exp(-abs(x)))
+                x = z[i]
+                value = max(x, 0.0) - x * t[i] + math.log1p(math.exp(-abs(x)))
                 g = diff
             else:  # BCE from a probability
-                p = min(max(a[j, r], prob_eps), 1.0 - prob_eps)
-                value = -(t[j, r] * math.log(p) + (1 - t[j, r]) * math.log1p(-p))
-                g = (p - t[j, r]) / (p * (1 - p))
+                p = min(max(a[i], prob_eps), 1.0 - prob_eps)
+                value = -(t[i] * math.log(p) + (1 - t[i]) * math.log1p(-p))
+                g = (p - t[i]) / (p * (1 - p))
             total += value * wr
-            d[j, r] = g * scale * wr
+            d[i] = g * scale * wr
     return total * scale
 
 
 @njit(cache=True, error_model="numpy")
-def correct_count(a, t, multiclass):
+def correct_count(a, t, multiclass, k, m):
     """Arg-max agreement per sample (one-hot), else 0.5-threshold agreement per output."""
-    k, m = a.shape
     correct = 0
     if multiclass:
         for r in range(m):
             best_a, best_t = 0, 0
             for j in range(1, k):
-                if a[j, r] > a[best_a, r]:
+                if a[j * m + r] > a[best_a * m + r]:
                     best_a = j
-                if t[j, r] > t[best_t, r]:
+                if t[j * m + r] > t[best_t * m + r]:
                     best_t = j
             correct += best_a == best_t
         return correct
-    for j in range(k):
-        for r in range(m):
-            correct += (a[j, r] > 0.5) == (t[j, r] > 0.5)
+    for i in range(k * m):
+        correct += (a[i] > 0.5) == (t[i] > 0.5)
     return correct
 
 

@@ -12,7 +12,7 @@ Layout shared with ``runner.py``:
   W (n_in, n_out) then b (n_out,), from ``layers[l, OFFSET]``.
 - ``layers``: int64 (n_layers, 9), one row per Dense layer (the columns below).
 - ``ws``: one workspace holding each layer's z, a and δ for a batch, feature-major
-  (n_out, batch), so the loops run along the batch (see elementwise.py).
+  (n_out, batch) and flat, so the loops run along the batch (see elementwise.py).
 - ``cfg`` (int64) and ``hyp`` (float64): the settings, indexed by the constants below.
 
 Every function is compiled with ``cache=True``: the first use on a machine compiles
@@ -40,7 +40,7 @@ from .elementwise import (
 #: file of the function it caches: the kernels below, which compile elementwise.py's code
 #: into themselves, would load stale machine code after a change there. Updating this line
 #: (tests/test_compiled.py checks it) changes this file and so recompiles them.
-ELEMENTWISE_SHA256 = "20e8cc5393bab929"
+ELEMENTWISE_SHA256 = "eed37c2e255e9fbc"
 
 # columns of `layers`
 OFFSET, N_IN, N_OUT, HAS_BIAS, ACT, WS_Z, WS_A, WS_D, USE_BLAS = range(9)
@@ -59,129 +59,127 @@ OK, LOSS_NOT_FINITE, WEIGHTS_DIVERGED = 0, 1, 2
 
 
 # -- matrix products, feature-major: BLAS (np.dot) for larger blocks, loops for tiny ones --
+# Flat blocks throughout: x (n_in, m), z and δ (n_out, m) feature-major, W (n_in, n_out) row
+# by row, as 1-D arrays; the loops index them, and only a BLAS call reshapes (a reshape
+# costs a call into numba's runtime, several per layer and step: on the XOR network, W4,
+# that was half of the step).
 
 @njit(cache=True, error_model="numpy")
-def affine(W, b, has_bias, use_blas, xT, zT):
-    """zᵀ = Wᵀ·xᵀ + b: W (n_in, n_out), xᵀ (n_in, m), zᵀ (n_out, m)."""
-    n_out = zT.shape[0]
+def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m):
+    """zᵀ = Wᵀ·xᵀ + b."""
     if use_blas:
-        np.dot(W.T, xT, zT)
+        np.dot(W.reshape((n_in, n_out)).T, x.reshape((n_in, m)), z.reshape((n_out, m)))
         if has_bias:
             for j in range(n_out):
-                zT[j] += b[j]
+                bj = b[j]
+                for r in range(j * m, (j + 1) * m):
+                    z[r] += bj
         return
     for j in range(n_out):
-        row = zT[j]
-        row[:] = b[j] if has_bias else 0.0
-        for k in range(W.shape[0]):
-            w = W[k, j]
-            x = xT[k]
-            for r in range(row.size):
-                row[r] += w * x[r]
+        bj = b[j] if has_bias else 0.0
+        for r in range(j * m, (j + 1) * m):
+            z[r] = bj
+        for k in range(n_in):
+            w = W[k * n_out + j]
+            for r in range(m):
+                z[j * m + r] += w * x[k * m + r]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
-def weight_gradients(xT, dT, has_bias, use_blas, gW, gb):
-    """∂L/∂W = x ᵀδ (n_in, n_out) and ∂L/∂b = Σₙ δ, from xᵀ (n_in, m) and δᵀ (n_out, m)."""
-    n_in, n_out = gW.shape
+def weight_gradients(x, d, has_bias, use_blas, gW, gb, n_in, n_out, m):
+    """∂L/∂W = xᵀδ (n_in, n_out) and ∂L/∂b = Σₙ δ, from xᵀ (n_in, m) and δᵀ (n_out, m)."""
     if use_blas:
-        np.dot(xT, dT.T, gW)
+        np.dot(x.reshape((n_in, m)), d.reshape((n_out, m)).T, gW.reshape((n_in, n_out)))
     else:
         for k in range(n_in):
-            x = xT[k]
             for j in range(n_out):
-                d = dT[j]
                 total = 0.0
-                for r in range(x.size):
-                    total += x[r] * d[r]
-                gW[k, j] = total
+                for r in range(m):
+                    total += x[k * m + r] * d[j * m + r]
+                gW[k * n_out + j] = total
     if has_bias:
         for j in range(n_out):
-            d = dT[j]
             total = 0.0
-            for r in range(d.size):
+            for r in range(j * m, (j + 1) * m):
                 total += d[r]
             gb[j] = total
 
 
 @njit(cache=True, error_model="numpy")
-def input_gradient(W, dT, use_blas, dxT):
+def input_gradient(W, d, use_blas, dx, n_in, n_out, m):
     """(∂L/∂x)ᵀ = W·δᵀ: W (n_in, n_out), δᵀ (n_out, m), into dxᵀ (n_in, m)."""
     if use_blas:
-        np.dot(W, dT, dxT)
+        np.dot(W.reshape((n_in, n_out)), d.reshape((n_out, m)), dx.reshape((n_in, m)))
         return
-    for k in range(W.shape[0]):
-        row = dxT[k]
-        row[:] = 0.0
-        for j in range(W.shape[1]):
-            w = W[k, j]
-            d = dT[j]
-            for r in range(row.size):
-                row[r] += w * d[r]
+    for k in range(n_in):
+        for r in range(k * m, (k + 1) * m):
+            dx[r] = 0.0
+        for j in range(n_out):
+            w = W[k * n_out + j]
+            for r in range(m):
+                dx[k * m + r] += w * d[j * m + r]
 
 
 # -- one step --------------------------------------------------------------------------
 
 @njit(cache=True, error_model="numpy")
 def _block(ws, start, n, m):
-    return ws[start:start + n * m].reshape((n, m))
+    return ws[start:start + n * m]
 
 
 @njit(cache=True, error_model="numpy")
 def _params(flat, layers, l):
     off, n_in, n_out = layers[l, OFFSET], layers[l, N_IN], layers[l, N_OUT]
-    W = flat[off:off + n_in * n_out].reshape((n_in, n_out))
-    b = flat[off + n_in * n_out:off + (n_in + 1) * n_out]
-    return W, b
+    return (flat[off:off + n_in * n_out],
+            flat[off + n_in * n_out:off + (n_in + 1) * n_out])
 
 
 @njit(cache=True, error_model="numpy")
-def train_step(xT, tT, w, values, grads, layers, alphas, ws, cfg, hyp):
-    """Forward, loss and backward on one batch (feature-major xᵀ, tᵀ): writes every
-    gradient; returns (data loss + L2 term, correct predictions)."""
-    m = xT.shape[1]
+def train_step(x, t, w, m, values, grads, layers, alphas, ws, cfg, hyp):
+    """Forward, loss and backward on one batch of m rows (feature-major, flat: x (d, m),
+    t (k, m)): writes every gradient; returns (data loss + L2 term, correct predictions)."""
     n_layers = layers.shape[0]
-    inp = xT
+    inp = x
     for l in range(n_layers):
-        n = layers[l, N_OUT]
-        zT = _block(ws, layers[l, WS_Z], n, m)
-        aT = _block(ws, layers[l, WS_A], n, m)
+        n_in, n = layers[l, N_IN], layers[l, N_OUT]
+        z = _block(ws, layers[l, WS_Z], n, m)
+        a = _block(ws, layers[l, WS_A], n, m)
         W, b = _params(values, layers, l)
-        affine(W, b, layers[l, HAS_BIAS], layers[l, USE_BLAS], inp, zT)
-        act_forward(layers[l, ACT], alphas[l], zT, aT)
-        inp = aT
+        affine(W, b, layers[l, HAS_BIAS], layers[l, USE_BLAS], inp, z, n_in, n, m)
+        act_forward(layers[l, ACT], alphas[l], z, a, n, m)
+        inp = a
     last = n_layers - 1
-    n = layers[last, N_OUT]
-    zT = _block(ws, layers[last, WS_Z], n, m)
-    aT = _block(ws, layers[last, WS_A], n, m)
-    dT = _block(ws, layers[last, WS_D], n, m)
+    k = layers[last, N_OUT]
+    z = _block(ws, layers[last, WS_Z], k, m)
+    a = _block(ws, layers[last, WS_A], k, m)
+    d = _block(ws, layers[last, WS_D], k, m)
     loss = loss_value_and_gradient(cfg[C_LOSS], cfg[C_FUSED], hyp[H_DELTA], hyp[H_PROB_EPS],
-                                   aT, zT, tT, w, cfg[C_WEIGHTED], dT)
-    correct = correct_count(aT, tT, cfg[C_MULTICLASS]) if cfg[C_ACCURACY] else 0
+                                   a, z, t, w, cfg[C_WEIGHTED], d, k, m)
+    correct = correct_count(a, t, cfg[C_MULTICLASS], k, m) if cfg[C_ACCURACY] else 0
     for l in range(last, -1, -1):
-        n = layers[l, N_OUT]
-        zT = _block(ws, layers[l, WS_Z], n, m)
-        aT = _block(ws, layers[l, WS_A], n, m)
-        dT = _block(ws, layers[l, WS_D], n, m)
+        n_in, n = layers[l, N_IN], layers[l, N_OUT]
+        z = _block(ws, layers[l, WS_Z], n, m)
+        a = _block(ws, layers[l, WS_A], n, m)
+        d = _block(ws, layers[l, WS_D], n, m)
         if l < last or not cfg[C_FUSED]:
-            act_backward(layers[l, ACT], alphas[l], dT, zT, aT)
-        n_in = layers[l, N_IN]
-        inp = xT if l == 0 else _block(ws, layers[l - 1, WS_A], n_in, m)
+            act_backward(layers[l, ACT], alphas[l], d, z, a, n, m)
+        inp = x if l == 0 else _block(ws, layers[l - 1, WS_A], n_in, m)
         W, _ = _params(values, layers, l)
         gW, gb = _params(grads, layers, l)
-        weight_gradients(inp, dT, layers[l, HAS_BIAS], layers[l, USE_BLAS], gW, gb)
+        use_blas = layers[l, USE_BLAS]
+        weight_gradients(inp, d, layers[l, HAS_BIAS], use_blas, gW, gb, n_in, n, m)
         if l > 0:
-            input_gradient(W, dT, layers[l, USE_BLAS], _block(ws, layers[l - 1, WS_D], n_in, m))
+            input_gradient(W, d, use_blas, _block(ws, layers[l - 1, WS_D], n_in, m), n_in,
+                           n, m)
     l2 = hyp[H_L2]
     if l2:  # λΣ‖W‖² on the weights (not the biases), and 2λW on their gradients
         penalty = 0.0
         for l in range(n_layers):
             W, _ = _params(values, layers, l)
             gW, _ = _params(grads, layers, l)
-            penalty += sum_of_squares(W.ravel())
-            for k in range(W.shape[0]):
-                for j in range(W.shape[1]):
-                    gW[k, j] += (2 * l2) * W[k, j]
+            penalty += sum_of_squares(W)
+            for i in range(W.size):
+                gW[i] += (2 * l2) * W[i]
         loss += l2 * penalty
     return loss, correct
 
@@ -205,13 +203,13 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
 
     The training set is ``cfg[C_ROWS]`` rows: T's (and ``sw``'s, when weighted), and X's, or
     with ``cfg[C_INDIRECT]`` the rows ``rows`` of X (validation_split picks them by index).
-    Full batch: ``XT``/``TT`` hold those rows feature-major. Mini-batches: each batch's rows
-    are gathered, feature-major, into ``xb``/``tb``/``wb``, in the order of ``orders[e]``
-    when shuffling. Per epoch, ``out[e]`` gets (mean loss, correct predictions, Σθ²) and
-    snapshot row ``cfg[C_SNAP_ROW] + e`` gets [values | gradients of the epoch's last batch].
-    A non-finite loss, or a thousandfold jump of ‖θ‖² against ``hyp[H_LAST_SQ]``, stops the
-    run (``status[S_REASON]``) with the weights as they are, for the caller to restore from
-    the last good snapshot.
+    Full batch: ``XT``/``TT`` hold those rows feature-major (flat). Mini-batches: each
+    batch's rows are gathered, feature-major, into the flat ``xb``/``tb``/``wb``, in the
+    order of ``orders[e]`` when shuffling. Per epoch, ``out[e]`` gets (mean loss, correct
+    predictions, Σθ²) and snapshot row ``cfg[C_SNAP_ROW] + e`` gets [values | gradients of
+    the epoch's last batch]. A non-finite loss, or a thousandfold jump of ‖θ‖² against
+    ``hyp[H_LAST_SQ]``, stops the run (``status[S_REASON]``) with the weights as they are,
+    for the caller to restore from the last good snapshot.
     """
     n = cfg[C_ROWS]
     d = X.shape[1]
@@ -229,21 +227,19 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
         for start in range(0, n, bs):
             m = min(bs, n - start)
             if full:
-                xT, tT, w = XT, TT, sw
+                x, t, w = XT, TT, sw
             else:
-                xT = xb[:d * m].reshape((d, m))
-                tT = tb[:k * m].reshape((k, m))
-                w = wb[:m]
+                x, t, w = xb[:d * m], tb[:k * m], wb[:m] if weighted else wb
                 for i in range(m):
                     row = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
                     x_row = rows[row] if cfg[C_INDIRECT] else row
                     for c in range(d):
-                        xT[c, i] = X[x_row, c]
+                        x[c * m + i] = X[x_row, c]
                     for c in range(k):
-                        tT[c, i] = T[row, c]
+                        t[c * m + i] = T[row, c]
                     if weighted:
                         w[i] = sw[row]
-            loss, batch_correct = train_step(xT, tT, w, values, grads, layers, alphas, ws,
+            loss, batch_correct = train_step(x, t, w, m, values, grads, layers, alphas, ws,
                                              cfg, hyp)
             if not math.isfinite(loss):
                 status[S_DONE] = e

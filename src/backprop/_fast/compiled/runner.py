@@ -33,7 +33,7 @@ DENSE = "backprop.layers.Dense"
 #: a layer's products go through BLAS (np.dot inside the kernel) from this many
 #: multiply-adds per batch: below it a call costs more than the loops (measured, see the
 #: notes in __init__.py)
-BLAS_MIN_MACS = 4096
+BLAS_MIN_MACS = 1024
 
 
 def qualified_name(obj: Any) -> str:
@@ -102,10 +102,10 @@ class CompiledTrainer:
         self.sw = (np.ascontiguousarray(sample_weight, dtype=dtype).reshape(-1) if weighted
                    else np.empty(0, dtype=dtype))
         # A full batch is the same every epoch: laid out feature-major once, here.
-        empty = np.empty((0, 0), dtype=dtype)
+        empty = np.empty(0, dtype=dtype)
         training_X = self.X[self.rows] if indirect and full else self.X
-        self.XT = np.ascontiguousarray(training_X.T) if full else empty
-        self.TT = np.ascontiguousarray(self.T.T) if full else empty
+        self.XT = np.ascontiguousarray(training_X.T).reshape(-1) if full else empty
+        self.TT = np.ascontiguousarray(self.T.T).reshape(-1) if full else empty
         self.xb = np.empty(0 if full else n_features * bs, dtype=dtype)
         self.tb = np.empty(0 if full else self.T.shape[1] * bs, dtype=dtype)
         self.wb = np.empty(bs if weighted and not full else 0, dtype=dtype)
