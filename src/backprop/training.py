@@ -18,7 +18,7 @@ import numpy as np
 
 from . import losses as _losses
 from . import optimizers as _optimizers
-from ._fast.loop import LoopSettings, TrainingData, TrainingDiverged, _Loop
+from ._fast.loop import LoopSettings, TrainingData, TrainingDiverged, _Loop, forward_in_parts
 from .callbacks import Callback, History, ProgressBar, check_callbacks
 from .preprocessing import ColumnNames, column_names_of
 from .validation import check_in_range, check_nonnegative, check_positive, check_same_rows, check_X
@@ -219,7 +219,7 @@ def fit(
         params.update(callbacks=[], resumed=None)
     history.stopped_early = model.stop_training and not history.interrupted
     if len(history.epoch) >= 2:
-        _warn_if_no_better_than_constant(model, loss_fn, data.X, data.T, data.sample_weight)
+        _warn_if_no_better_than_constant(model, loss_fn, data)
     return history
 
 
@@ -227,15 +227,16 @@ class PoorFitWarning(UserWarning):
     """``fit`` ended with a training loss no better than that of a constant prediction."""
 
 
-def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss, X: np.ndarray,
-                                     T: np.ndarray, W: np.ndarray | None) -> None:
+def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss,
+                                     data: TrainingData) -> None:
     """Warn when the final weights fit the training rows no better than always predicting
     the mean of y (the class frequencies for a cross-entropy; the median for mae)."""
-    if X.shape[0] < 2:
+    T, W = data.T, data.sample_weight
+    if T.shape[0] < 2:
         return
     with np.errstate(over="ignore", invalid="ignore"):
-        a = model.forward(X, training=False)
-        value = model.loss_value(a, T, loss_fn, W)
+        # in parts, from the training rows of X: X may be a memmap larger than memory
+        value, a = forward_in_parts(model, loss_fn, data.X, data.rows, T, W)
     weights = np.ones((T.shape[0], 1)) if W is None else W
     if loss_fn.name == "mae":
         constant, what = np.median(T, axis=0), "the median of y"
