@@ -65,10 +65,14 @@ OK, LOSS_NOT_FINITE, WEIGHTS_DIVERGED = 0, 1, 2
 # that was half of the step).
 
 @njit(cache=True, error_model="numpy")
-def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m):
-    """zᵀ = Wᵀ·xᵀ + b."""
+def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m, x_by_rows=False):
+    """zᵀ = Wᵀ·xᵀ + b. ``x_by_rows``: x is (m, n_in) row by row (a gathered batch, for
+    BLAS only), the transpose BLAS reads as well."""
     if use_blas:
-        np.dot(W.reshape((n_in, n_out)).T, x.reshape((n_in, m)), z.reshape((n_out, m)))
+        if x_by_rows:
+            np.dot(W.reshape((n_in, n_out)).T, x.reshape((m, n_in)).T, z.reshape((n_out, m)))
+        else:
+            np.dot(W.reshape((n_in, n_out)).T, x.reshape((n_in, m)), z.reshape((n_out, m)))
         if has_bias:
             for j in range(n_out):
                 bj = b[j]
@@ -86,10 +90,15 @@ def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m):
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
-def weight_gradients(x, d, has_bias, use_blas, gW, gb, n_in, n_out, m):
-    """∂L/∂W = xᵀδ (n_in, n_out) and ∂L/∂b = Σₙ δ, from xᵀ (n_in, m) and δᵀ (n_out, m)."""
+def weight_gradients(x, d, has_bias, use_blas, gW, gb, n_in, n_out, m, x_by_rows=False):
+    """∂L/∂W = xᵀδ (n_in, n_out) and ∂L/∂b = Σₙ δ, from xᵀ (n_in, m) (or x row by row, see
+    ``affine``) and δᵀ (n_out, m)."""
     if use_blas:
-        np.dot(x.reshape((n_in, m)), d.reshape((n_out, m)).T, gW.reshape((n_in, n_out)))
+        if x_by_rows:
+            np.dot(x.reshape((m, n_in)).T, d.reshape((n_out, m)).T,
+                   gW.reshape((n_in, n_out)))
+        else:
+            np.dot(x.reshape((n_in, m)), d.reshape((n_out, m)).T, gW.reshape((n_in, n_out)))
     else:
         for k in range(n_in):
             for j in range(n_out):
@@ -135,9 +144,10 @@ def _params(flat, layers, l):
 
 
 @njit(cache=True, error_model="numpy")
-def train_step(x, t, w, m, values, grads, layers, alphas, ws, cfg, hyp):
+def train_step(x, t, w, m, values, grads, layers, alphas, ws, cfg, hyp, x_by_rows):
     """Forward, loss and backward on one batch of m rows (feature-major, flat: x (d, m),
-    t (k, m)): writes every gradient; returns (data loss + L2 term, correct predictions)."""
+    t (k, m); with ``x_by_rows`` x is (m, d) row by row, for a first layer through BLAS):
+    writes every gradient; returns (data loss + L2 term, correct predictions)."""
     n_layers = layers.shape[0]
     inp = x
     for l in range(n_layers):
@@ -145,7 +155,8 @@ def train_step(x, t, w, m, values, grads, layers, alphas, ws, cfg, hyp):
         z = _block(ws, layers[l, WS_Z], n, m)
         a = _block(ws, layers[l, WS_A], n, m)
         W, b = _params(values, layers, l)
-        affine(W, b, layers[l, HAS_BIAS], layers[l, USE_BLAS], inp, z, n_in, n, m)
+        affine(W, b, layers[l, HAS_BIAS], layers[l, USE_BLAS], inp, z, n_in, n, m,
+               x_by_rows and l == 0)
         act_forward(layers[l, ACT], alphas[l], z, a, n, m)
         inp = a
     last = n_layers - 1
@@ -167,7 +178,8 @@ def train_step(x, t, w, m, values, grads, layers, alphas, ws, cfg, hyp):
         W, _ = _params(values, layers, l)
         gW, gb = _params(grads, layers, l)
         use_blas = layers[l, USE_BLAS]
-        weight_gradients(inp, d, layers[l, HAS_BIAS], use_blas, gW, gb, n_in, n, m)
+        weight_gradients(inp, d, layers[l, HAS_BIAS], use_blas, gW, gb, n_in, n, m,
+                         x_by_rows and l == 0)
         if l > 0:
             input_gradient(W, d, use_blas, _block(ws, layers[l - 1, WS_D], n_in, m), n_in,
                            n, m)
@@ -220,6 +232,9 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
     step = cfg[C_STEP]
     last_sq = hyp[H_LAST_SQ]
     weighted = cfg[C_WEIGHTED]
+    # A first layer through BLAS reads a gathered batch row by row: each row one contiguous
+    # copy, where the feature-major gather writes d scattered values per row.
+    by_rows = not full and layers[0, USE_BLAS] != 0
     status[S_REASON] = OK
     for e in range(cfg[C_EPOCHS]):
         total_loss = 0.0
@@ -233,14 +248,17 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
                 for i in range(m):
                     row = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
                     x_row = rows[row] if cfg[C_INDIRECT] else row
-                    for c in range(d):
-                        x[c * m + i] = X[x_row, c]
+                    if by_rows:
+                        x[i * d:(i + 1) * d] = X[x_row]
+                    else:
+                        for c in range(d):
+                            x[c * m + i] = X[x_row, c]
                     for c in range(k):
                         t[c * m + i] = T[row, c]
                     if weighted:
                         w[i] = sw[row]
             loss, batch_correct = train_step(x, t, w, m, values, grads, layers, alphas, ws,
-                                             cfg, hyp)
+                                             cfg, hyp, by_rows)
             if not math.isfinite(loss):
                 status[S_DONE] = e
                 status[S_REASON] = LOSS_NOT_FINITE
