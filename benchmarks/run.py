@@ -57,7 +57,9 @@ def runners(key: str, spec: wl.Spec, data: wl.Data) -> dict:
         "jax scan": partial(peer_jax.run_jax_scan, spec, data),
         "sklearn f64": partial(wl.run_sklearn, spec, data),
         "sklearn f32": partial(wl.run_sklearn, spec, data, float32=True),
-        "torch": partial(wl.run_torch, spec, data),
+        # one thread below the sizes torch splits across threads (no parallel work to lose,
+        # no thread wake-ups to pay, and immune to a busy machine's other processes)
+        "torch": partial(wl.run_torch, spec, data, threads=None if key == "W3" else 1),
     }
     if wl.is_full_batch(spec, data):  # the fair setting differs from the default
         runs["sklearn f64 default"] = partial(wl.run_sklearn, spec, data, shuffle=True)
