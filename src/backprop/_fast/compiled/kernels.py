@@ -40,7 +40,7 @@ from .elementwise import (
 #: file of the function it caches: the kernels below, which compile elementwise.py's code
 #: into themselves, would load stale machine code after a change there. Updating this line
 #: (tests/test_compiled.py checks it) changes this file and so recompiles them.
-ELEMENTWISE_SHA256 = "eed37c2e255e9fbc"
+ELEMENTWISE_SHA256 = "5f3a05ab2b6d289c"
 
 # columns of `layers`
 OFFSET, N_IN, N_OUT, HAS_BIAS, ACT, WS_Z, WS_A, WS_D, USE_BLAS = range(9)
