@@ -15,7 +15,7 @@ import warnings
 from typing import Any
 
 from ..numpy_direct import dot
-from . import chosen, load_kernels
+from . import chosen, load_kernels, one_blas_thread
 from .runner import CompiledTrainer, qualified_name
 
 #: a chunk of epochs grows while it takes less than this
@@ -42,7 +42,8 @@ def run(loop: Any, first_epoch: int, epochs: int, history: Any) -> bool:
     trainer = CompiledTrainer(module, loop.model, loop.loss_fn, loop.opt, loop.data,
                               loop.batch_size, loop.shuffle, loop.l2, loop.track_accuracy,
                               loop.multiclass)
-    _epochs(loop, trainer, first_epoch, epochs, history)
+    with one_blas_thread():
+        _epochs(loop, trainer, first_epoch, epochs, history)
     return True
 
 
