@@ -176,6 +176,23 @@ BATCHES = {
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_a_callers_batch_order_agrees(monkeypatch, spy, dtype):
+    # shuffle=order(n): each epoch's rows in the order the caller gives
+    X, y = _data(2, 1, "binary", n=30)
+    results = []
+    for mode in ("never", "always"):
+        monkeypatch.setenv(compiled.ENV, mode)
+        model = bp.MLP([2, 5, 1], output_activation="sigmoid", seed=2, dtype=dtype)
+        generator = np.random.default_rng(11)
+        model.fit(X, y, loss="binary_crossentropy", optimizer="adam", epochs=20, batch_size=6,
+                  shuffle=lambda n, g=generator: g.permutation(n))
+        results.append(model.get_flat_parameters())
+    assert spy["epochs"] == 20
+    np.testing.assert_allclose(results[1], results[0], rtol=TOLERANCE[dtype],
+                               atol=TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", list(BATCHES))
 def test_every_batch_setting_agrees(monkeypatch, spy, dtype, name):
     n, batch_size, shuffle, epochs = BATCHES[name]
@@ -349,6 +366,13 @@ class _CountBatches(bp.Callback):
         pass
 
 
+def _sparse_X():
+    sparse = pytest.importorskip("scipy.sparse")
+    X, _ = _data(3, 1, "binary")
+    X[np.abs(X) < 0.8] = 0
+    return sparse.csr_matrix(X)
+
+
 REFUSED = {
     "dropout": dict(model=lambda: bp.MLP([3, 6, 1], output_activation="sigmoid", dropout=0.2,
                                          seed=0)),
@@ -357,6 +381,7 @@ REFUSED = {
         seed=0)),
     "an optimiser subclass": dict(optimizer=lambda: _PlainSGD(lr=0.1)),
     "a batch hook": dict(callbacks=lambda: [_CountBatches()]),
+    "sparse X": dict(X=_sparse_X),
 }
 
 
@@ -365,6 +390,7 @@ def test_what_the_kernels_do_not_take_runs_on_numpy(monkeypatch, spy, name):
     case = REFUSED[name]
     make = case.get("model", lambda: bp.MLP([3, 6, 1], output_activation="sigmoid", seed=0))
     X, y = _data(3, 1, "binary")
+    X = case["X"]() if "X" in case else X
     kwargs = {"optimizer": case.get("optimizer", lambda: bp.SGD(lr=0.1))}
     if "callbacks" in case:
         kwargs["callbacks"] = case["callbacks"]

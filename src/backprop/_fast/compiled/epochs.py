@@ -28,8 +28,8 @@ def run(loop: Any, first_epoch: int, epochs: int, history: Any) -> bool:
 
     Returns False, having trained nothing, when the NumPy path should run them.
     """
-    if loop.batch_callbacks:  # batch hooks need Python between batches
-        return False
+    if loop.batch_callbacks or loop.sparse:  # batch hooks need Python between batches;
+        return False  # the kernels read dense rows
     if not chosen(loop.model, loop.loss_fn, loop.opt, loop.n, loop.batch_size,
                   epochs - first_epoch):
         return False
@@ -41,7 +41,7 @@ def run(loop: Any, first_epoch: int, epochs: int, history: Any) -> bool:
         return False
     trainer = CompiledTrainer(module, loop.model, loop.loss_fn, loop.opt, loop.data,
                               loop.batch_size, loop.shuffle, loop.l2, loop.track_accuracy,
-                              loop.multiclass)
+                              loop.multiclass, loop.order)
     with one_blas_thread():
         _epochs(loop, trainer, first_epoch, epochs, history)
     return True

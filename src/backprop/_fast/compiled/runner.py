@@ -76,13 +76,15 @@ class CompiledTrainer:
     batch_size : int
         Rows per batch (n_samples for a full batch).
     shuffle : bool
-        Draw a new row order from ``model.rng`` every epoch (mini-batches only).
+        Draw a new row order every epoch (mini-batches only): ``order(n)``, or
+        ``model.rng.permutation(n)`` when ``order`` is None, as the NumPy path does.
     l2 : float
     track_accuracy, multiclass : bool
+    order : callable, optional
     """
 
     def __init__(self, kernels, model, loss, opt, data, batch_size, shuffle, l2,
-                 track_accuracy, multiclass):
+                 track_accuracy, multiclass, order=None):
         k = self.k = kernels
         e = k.elementwise
         self.model, self.opt = model, opt
@@ -93,6 +95,7 @@ class CompiledTrainer:
         bs = min(batch_size, n)
         full = bs >= n
         self.shuffle = shuffle and not full
+        self.order = order
         self.X = np.ascontiguousarray(X, dtype=dtype)  # no copy: fit gives X in its dtype
         self.T = np.ascontiguousarray(T, dtype=dtype)
         indirect = data.rows is not None
@@ -176,7 +179,8 @@ class CompiledTrainer:
         s1 = state.get(s1_key, empty) if s1_key else empty
         s2 = state.get(s2_key, empty) if s2_key else empty
         n = self.n
-        orders = (np.stack([model.rng.permutation(n) for _ in range(epochs)])
+        draw = model.rng.permutation if self.order is None else self.order
+        orders = (np.stack([np.asarray(draw(n), dtype=np.int64) for _ in range(epochs)])
                   if self.shuffle else np.empty((0, 0), dtype=np.int64))
         cfg, hyp = self.cfg, self.hyp
         cfg[k.C_EPOCHS] = epochs
