@@ -249,7 +249,8 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
                     row = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
                     x_row = rows[row] if cfg[C_INDIRECT] else row
                     if by_rows:
-                        x[i * d:(i + 1) * d] = X[x_row]
+                        for c in range(d):  # (a loop: 4× a slice assignment's speed)
+                            x[i * d + c] = X[x_row, c]
                     else:
                         for c in range(d):
                             x[c * m + i] = X[x_row, c]
