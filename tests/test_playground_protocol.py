@@ -301,10 +301,16 @@ def test_the_doctor_s_findings_ride_in_the_frames(page):
     assert header["findings"] is None  # nothing trained, nothing diagnosed
     page.command({"type": "step"})
     header, _ = page.settled_frame()
+    assert header["findings_kind"] == "diagnosis"
     codes = {f["code"]: f for f in header["findings"]}
     assert "loss_output_mismatch" in codes
     finding = codes["loss_output_mismatch"]
     assert finding["severity"] == "warning" and "binary_crossentropy" in finding["advice"]
+    page.command({"type": "play"})  # while it trains: what the doctor has noticed so far
+    header, _ = page.frame_where(lambda h: h["findings_kind"] == "live" and any(
+        f["code"] == "loss_output_mismatch" for f in h["findings"]))
+    assert all(f["epoch"] is not None for f in header["findings"])
+    page.command({"type": "pause"})
     state = page.command({"type": "config", "changes": {"loss": "cross_entropy"}})
     page.command({"type": "step"})
     header, _ = page.settled_frame()

@@ -50,16 +50,17 @@ class LiveDoctor:
         self.examined = False
         self.callbacks = (self.doctor, _KeepDiagnosis(self))
 
-    def findings(self) -> list[dict[str, Any]] | None:
-        """While training, what the doctor has found so far; after, its diagnosis; None
-        before the network has trained at all.
+    def findings(self) -> tuple[str | None, list[dict[str, Any]] | None]:
+        """``("live", findings so far)`` while a run trains (each with the epoch it was first
+        seen: the doctor does not take one back during a run), ``("diagnosis", ...)`` once it
+        stopped, ``(None, None)`` before the network has trained at all.
 
-        Each is ``{"code", "severity", "message", "advice", "evidence", "epoch"}``.
+        Each finding is ``{"code", "severity", "message", "advice", "evidence", "epoch"}``.
         """
         if not self.examined:
-            return None
+            return None, None
         if self.doctor.diagnosis is not None:
-            return self.last
+            return "diagnosis", self.last
         found = [f.to_dict() for f in list(self.doctor.findings)]  # a copy: the worker appends
-        return [f for f in found if f["severity"] == "warning"] + \
+        return "live", [f for f in found if f["severity"] == "warning"] + \
             [f for f in found if f["severity"] != "warning"]

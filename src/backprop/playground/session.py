@@ -356,7 +356,9 @@ class Session:
         view, doctor = self.view, self.doctor
         if view is None or snap.generation != view.generation:
             return None
-        return view.render(snap, self.optimizer.lr, {"findings": doctor.findings()})
+        kind, findings = doctor.findings()
+        return view.render(snap, self.optimizer.lr,
+                           {"findings": findings, "findings_kind": kind})
 
     def close(self) -> None:
         """The page went away: stop training and let go of the data."""

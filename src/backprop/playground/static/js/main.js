@@ -160,11 +160,14 @@ function draw(frame) {
   lossChart.paint();
   if (h.grad_norms.some((g) => g != null)) gradChart.add(h.epoch, h.grad_norms);
   gradChart.paint();
-  findings(h.findings);
+  findings(h.findings, h.findings_kind, h.epoch);
 }
 
-function findings(list) {
+function findings(list, kind, epoch) {
   const ul = $("findings");
+  $("doctor-caption").textContent = kind === "live"
+    ? "Noticed while training (each at the epoch first seen); pause for the diagnosis."
+    : kind === "diagnosis" ? `Diagnosis of the run up to epoch ${epoch}.` : "";
   const key = JSON.stringify(list);
   if (ul.dataset.key === key) return;
   ul.dataset.key = key;
