@@ -57,3 +57,21 @@ def test_a_stopped_sweep_resumes_on_the_cluster_from_the_command_line(client, ti
     with Store(out / "sweep.db") as store:
         workers = [t["worker"] for t in store.trials()]
     assert sum(w.startswith("tcp://") for w in workers) == 5  # the 3 done before ran here
+
+
+class LosesItsDataOnce(Dask):
+    """A Dask backend whose cluster loses the scattered data after the third submission, as
+    when the workers holding the only copies die."""
+
+    def submit(self, task):
+        super().submit(task)
+        if task.number == 2 and self._generation == 0:
+            self._client.cancel([self._shared], force=True)
+
+
+def test_data_the_cluster_lost_are_scattered_again_and_the_trials_rerun(client, tiny, serial,
+                                                                        tmp_path):
+    result = sweep(tiny, tmp_path / "out", backend=LosesItsDataOnce(client=client),
+                   progress=False)
+    assert _runs(result.out) == _runs(serial.out)  # every trial done, the same bits
+    assert result.data_sent == 2  # once, and once again after the loss

@@ -11,7 +11,9 @@ Every backend takes the prepared data once, in :meth:`Backend.start`, before any
 - ``dask`` scatters the data to every worker of the cluster (``broadcast=True``): each trial
   then names them by their future, and the scheduler re-runs the trials of a worker that died
   (``retries`` covers trials that raise for reasons outside the trial, such as a lost
-  connection).
+  connection). Should the cluster lose every copy of the data (the workers holding them died
+  before the copies spread), the data are scattered again and the trials that needed them
+  submitted again, up to ``retries`` times.
 
 A trial computes with one BLAS thread on every backend, so the same trial gives the same bits
 wherever it runs.
@@ -215,26 +217,48 @@ class Dask(Backend):
         self.workers = len(self._client.scheduler_info()["workers"]) or 1
         self._where = self.scheduler or ("LocalCluster" if self._cluster is not None
                                          else "client")
-        # One object for all the data, scattered to every worker once.
-        [self._shared] = self._client.scatter([shared], broadcast=True)
+        self._data = shared
+        self._generation = 0  # how many times the data were scattered again
+        self._scatter()
         self._done = as_completed()
-        self._tasks: dict[str, Task] = {}
+        self._tasks: dict[str, tuple[Task, int]] = {}
         self._token = uuid.uuid4().hex[:8]
 
+    def _scatter(self) -> None:
+        # One object for all the data, scattered to every worker once. hash=False gives each
+        # scatter its own key: a sweep never shares its data's key with one before it that
+        # the scheduler may still be forgetting.
+        [self._shared] = self._client.scatter([self._data], broadcast=True, hash=False)
+
     def submit(self, task: Task) -> None:
-        key = f"trial-{task.number}-{task.key}-{self._token}"
-        self._tasks[key] = task
+        key = f"trial-{task.number}-{task.key}-{self._token}-{self._generation}"
+        self._tasks[key] = (task, self._generation)
         self._done.add(self._client.submit(_execute_on_dask, task, self._shared,
                                            retries=self.retries, key=key))
 
     def next_result(self) -> TrialResult:
-        future = next(self._done)
-        task = self._tasks.pop(future.key)
-        try:
-            return future.result()
-        except Exception as exc:  # the cluster gave up on it (KilledWorker after retries)
-            return TrialResult(task.key, task.number, "failed",
-                               error=f"{type(exc).__name__}: {exc}", worker="(lost)")
+        while True:
+            future = next(self._done)
+            task, generation = self._tasks.pop(future.key)
+            try:
+                return future.result()
+            except Exception as exc:  # the cluster gave up on it (KilledWorker after retries)
+                if self._data_lost(generation):
+                    self.submit(task)  # with the data scattered again
+                    continue
+                return TrialResult(task.key, task.number, "failed",
+                                   error=f"{type(exc).__name__}: {exc}", worker="(lost)")
+
+    def _data_lost(self, generation: int) -> bool:
+        """Whether a trial submitted with the ``generation``-th scatter failed because the
+        cluster lost the data (scattering them again when that is news), and may run again."""
+        if generation < self._generation:
+            return True  # lost before; already scattered again
+        if self._shared.status == "finished" or self._generation >= self.retries:
+            return False  # the data are there: the trial failed on its own
+        self._generation += 1
+        self._scatter()
+        return True
 
     @property
     def in_flight(self) -> int:
