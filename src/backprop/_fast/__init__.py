@@ -42,6 +42,20 @@ NumPy without its dispatcher (``numpy_direct``)
     without ``_implementation`` gets the ordinary functions.
 Only hooks that do something are called (``loop``)
     A callback that leaves a hook empty costs nothing on each step or epoch.
+The compiled path (``compiled``; numba, the ``fast`` extra)
+    Forward, loss, backward and the update of every batch of an epoch, or of many epochs,
+    in one Numba call: no Python between layers or steps (README, Performance). Gain, in one
+    ``make bench`` run: W4 49.6 → 7.1 µs a step, W1 0.093 → 0.059 ms an epoch, W2 0.44 →
+    0.19 s. Agrees with the NumPy path to 1e-5 (float32) and 1e-12 (float64) over 100 steps.
+    Fallback: the NumPy path, for anything the kernels do not take (Dropout, custom layers,
+    activations, losses or optimisers, sparse X, batch hooks), without numba, and for fits
+    ``BACKPROP_COMPILED=auto`` judges too short to repay loading numba or networks too large
+    to gain.
+Batches gathered by index (``loop``)
+    ``validation_split`` picks rows by index and never copies X; mini-batches in order of an X
+    over 64 MB are gathered rather than sliced from a copy with a ones column; validation
+    runs in parts of 8192 rows. A 2.2 GB float32 memmap trains with 107 MB of allocations.
+    Fallback: a small X in order is sliced from one copy, as before.
 
 Elsewhere, because they are the arithmetic of a primitive rather than plumbing: Adam keeps its
 moments as sums, without temporaries (optimizers.py; W2 0.249 → 0.206 s); the fused

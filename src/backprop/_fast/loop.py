@@ -15,7 +15,10 @@ What makes it fast, chosen once per ``fit`` when the loop is built:
 - a full batch without batch hooks is one step per epoch, with no batch loop;
 - plain SGD may take its step inside backpropagation (``fused_step``);
 - everything that is not the step (validation, norms, logs, callbacks) runs once per epoch,
-  and callback hooks that do nothing are not called.
+  and callback hooks that do nothing are not called;
+- the epochs may run compiled (``compiled/``, numba) where ``compiled.chosen`` says so;
+- X is read by index, never copied for ``validation_split``, and a large X (a memmap) has
+  each batch gathered, so ``fit`` trains on data larger than memory.
 """
 
 from __future__ import annotations

@@ -9,13 +9,14 @@ and the validation around it exactly as on the NumPy path.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
 from typing import Any
 
 from ..numpy_direct import dot
-from . import chosen, load_kernels, one_blas_thread
+from . import MAX_MACS_PER_STEP, chosen, load_kernels, macs_per_step, one_blas_thread
 from .runner import CompiledTrainer, qualified_name
 
 #: a chunk of epochs grows while it takes less than this
@@ -42,7 +43,8 @@ def run(loop: Any, first_epoch: int, epochs: int, history: Any) -> bool:
     trainer = CompiledTrainer(module, loop.model, loop.loss_fn, loop.opt, loop.data,
                               loop.batch_size, loop.shuffle, loop.l2, loop.track_accuracy,
                               loop.multiclass, loop.order)
-    with one_blas_thread():
+    small = macs_per_step(loop.model, loop.batch_size) <= MAX_MACS_PER_STEP
+    with one_blas_thread() if small else contextlib.nullcontext():
         _epochs(loop, trainer, first_epoch, epochs, history)
     return True
 
