@@ -14,7 +14,11 @@ process's peak resident set during the timed epoch (Linux: the peak is reset thr
 /proc/self/clear_refs before each run), data creation excluded: it shows the copies a
 library makes of the data and its working memory. backprop runs ``fit`` as a user calls it
 (BACKPROP_COMPILED unset).
-Usage: python benchmarks/curves.py [--quick] [--repeats N] [--out DIR]
+
+Every library runs on --threads threads (1 by default: BLAS through threadpoolctl, PyTorch's
+intra-op threads, XLA's Eigen pool), so that the curves measure the same thing on a shared
+machine as on a quiet one; 0 keeps each library's own default.
+Usage: python benchmarks/curves.py [--quick] [--repeats N] [--threads N] [--out DIR]
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ def sweep(name: str, values: list[int], repeats: int, quick: bool) -> list[dict]
     return points
 
 
-def plot(points: list[dict], path: Path) -> None:
+def plot(points: list[dict], path: Path, threads: int = 0) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,7 +129,8 @@ def plot(points: list[dict], path: Path) -> None:
             ax.grid(True, which="both", alpha=0.3)
     axes[0, 0].legend()
     fig.suptitle("One epoch, batch 128, SGD: backprop fit, scikit-learn MLPClassifier (f64), "
-                 "PyTorch eager, JAX jitted step")
+                 "PyTorch eager, JAX jitted step" + (f"; {threads} thread(s) each" if threads
+                                                     else ""))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -137,18 +142,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", default=str(HERE), help="folder for curves.png and .json")
     parser.add_argument("--only", default=",".join(SWEEPS), help="sweeps to run")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for every library (0: each library's default)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     np.seterr(all="ignore")
     points = []
-    for name in args.only.split(","):
-        values = QUICK[name] if args.quick else SWEEPS[name]["values"]
-        points += sweep(name, values, 1 if args.quick else args.repeats, args.quick)
+    with peers.threads(args.threads):
+        for name in args.only.split(","):
+            values = QUICK[name] if args.quick else SWEEPS[name]["values"]
+            points += sweep(name, values, 1 if args.quick else args.repeats, args.quick)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "curves.json").write_text(json.dumps({"command": " ".join(sys.argv),
+                                                 "threads": args.threads,
                                                  "points": points}, indent=1))
-    plot(points, out / "curves.png")
+    plot(points, out / "curves.png", args.threads)
     print(f"wrote {out / 'curves.json'} and {out / 'curves.png'}")
     return 0
 

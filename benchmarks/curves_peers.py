@@ -10,7 +10,9 @@ Each library gathers its batches as its users usually do: backprop's ``fit``, sc
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,32 @@ def data(rows: int, features: int, seed: int = 0) -> Data:
     X = rng.standard_normal((rows, features), dtype=np.float32)
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(np.int64)
     return Data(X, y)
+
+
+@contextlib.contextmanager
+def threads(count: int) -> Iterator[None]:
+    """Every library on ``count`` threads while inside (0: their defaults): BLAS (NumPy's,
+    SciPy's, scikit-learn's OpenMP) through threadpoolctl, PyTorch's intra-op threads, and
+    XLA's Eigen pool (set before JAX is first imported)."""
+    if not count:
+        yield
+        return
+    import threadpoolctl
+    import torch
+
+    flags = os.environ.get("XLA_FLAGS")
+    if flags is None:  # read when JAX starts its CPU backend, here if it has not yet
+        os.environ["XLA_FLAGS"] = ("--xla_cpu_multi_thread_eigen=false "
+                                   f"intra_op_parallelism_threads={count}")
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        with threadpoolctl.threadpool_limits(count):
+            yield
+    finally:
+        torch.set_num_threads(before)
+        if flags is None:
+            del os.environ["XLA_FLAGS"]
 
 
 def runner(library: str, sizes: list[int], batch: int) -> Callable[[Data], None]:
