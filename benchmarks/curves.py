@@ -9,11 +9,12 @@ batches of 128, float32 (scikit-learn: float64, its only training dtype):
 - depth 1 … 8 hidden layers of 64 on 10⁴ rows.
 
 Each point is one epoch after a warm-up epoch (imports, JAX's compilation, kernels loaded),
-the libraries taking turns, the median of --repeats. Peak memory is the growth of the
-process's peak resident set during the timed epoch (Linux: the peak is reset through
-/proc/self/clear_refs before each run), data creation excluded: it shows the copies a
-library makes of the data and its working memory. backprop runs ``fit`` as a user calls it
-(BACKPROP_COMPILED unset).
+the libraries taking turns, the median of --repeats; on one thread the figure shows CPU
+time, which other work on a shared machine does not inflate (the JSON has wall time too).
+Peak memory is the growth of the process's peak resident set during the timed epoch (Linux:
+the peak is reset through /proc/self/clear_refs before each run), data creation excluded:
+it shows the copies a library makes of the data and its working memory. backprop runs
+``fit`` as a user calls it (BACKPROP_COMPILED unset).
 
 Every library runs on --threads threads (1 by default: BLAS through threadpoolctl, PyTorch's
 intra-op threads, XLA's Eigen pool), so that the curves measure the same thing on a shared
@@ -64,15 +65,15 @@ def _reset_peak() -> bool:
         return False
 
 
-def measure(run, data) -> tuple[float, float | None]:
-    """(seconds, peak MB above the resident set at the start) of one epoch."""
+def measure(run, data) -> tuple[float, float, float | None]:
+    """(seconds, CPU seconds, peak MB above the resident set at the start) of one epoch."""
     can_reset = _reset_peak()
     before = _status_kb("VmRSS")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     run(data)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = (_status_kb("VmHWM") - before) / 1024 if can_reset else None
-    return seconds, peak
+    return seconds, cpu, peak
 
 
 def sweep(name: str, values: list[int], repeats: int, quick: bool) -> list[dict]:
@@ -86,18 +87,22 @@ def sweep(name: str, values: list[int], repeats: int, quick: bool) -> list[dict]
         for run in runs.values():  # warm-up: imports, compilation, first allocations
             run(data)
         times = {lib: [] for lib in runs}
+        cpu = {lib: [] for lib in runs}
         memory = {lib: [] for lib in runs}
         for _ in range(repeats):
             for lib, run in runs.items():
-                seconds, peak = measure(run, data)
+                seconds, cpu_seconds, peak = measure(run, data)
                 times[lib].append(seconds)
+                cpu[lib].append(cpu_seconds)
                 memory[lib].append(peak)
         for lib in runs:
             peaks = [m for m in memory[lib] if m is not None]
             points.append({"sweep": name, "value": value, "rows": rows, "sizes": sizes,
                            "library": lib, "seconds": statistics.median(times[lib]),
+                           "cpu_seconds": statistics.median(cpu[lib]),
                            "peak_mb": max(peaks) if peaks else None})
             print(f"{name:>6} {value:>8} {lib:<9} {points[-1]['seconds'] * 1e3:10.2f} ms/epoch"
+                  f" ({points[-1]['cpu_seconds'] * 1e3:9.2f} ms CPU)"
                   f"  peak +{points[-1]['peak_mb'] or 0:8.1f} MB", flush=True)
     return points
 
@@ -114,9 +119,11 @@ def plot(points: list[dict], path: Path, threads: int = 0) -> None:
         for lib in LIBRARIES:
             mine = [p for p in points if p["sweep"] == name and p["library"] == lib]
             xs = [p["value"] for p in mine]
-            axes[0, col].plot(xs, [p["seconds"] for p in mine], marker="o", label=lib)
+            time_key = "cpu_seconds" if threads == 1 else "seconds"
+            axes[0, col].plot(xs, [p[time_key] for p in mine], marker="o", label=lib)
             axes[1, col].plot(xs, [p["peak_mb"] or 0 for p in mine], marker="o", label=lib)
-        for row, label in enumerate(("seconds per epoch", "peak memory above start (MB)")):
+        time_label = "CPU seconds per epoch" if threads == 1 else "seconds per epoch"
+        for row, label in enumerate((time_label, "peak memory above start (MB)")):
             ax = axes[row, col]
             ax.set_xscale("log", base=2 if name != "rows" else 10)
             if row == 0:
