@@ -13,6 +13,7 @@ the machine's load, since the numbers depend on what else runs: epochs per CPU-s
 server says what it does with the CPU it gets.
 
     python benchmarks/playground_speed.py [--seconds 10] [--batch-size 10] [--repeats 3]
+    BACKPROP_COMPILED=never python benchmarks/playground_speed.py   # the NumPy path only
 """
 
 from __future__ import annotations
@@ -45,12 +46,22 @@ def engine_alone(batch_size: int, seconds: float) -> tuple[float, float]:
     model = bp.MLP([2, 8, 8, 1], activation=["tanh", "tanh"], output_activation="sigmoid",
                    seed=0)
     optimizer = bp.SGD(lr=0.03)
-    epochs, start, cpu = 0, time.perf_counter(), time.process_time()
-    while time.perf_counter() - start < seconds:
-        model.fit(X, data.y_train, loss="binary_crossentropy", optimizer=optimizer,
-                  initial_epoch=epochs, epochs=epochs + 100, batch_size=batch_size,
-                  metrics=[])
-        epochs += 100
+    # One long fit stopped by a callback, as a play on the page (fit picks its path by the
+    # fit's length, and with a callback runs its epochs one call each).
+    class Stop(bp.Callback):
+        def on_epoch_end(self, epoch, logs):
+            self.model.stop_training = time.perf_counter() > deadline
+
+    deadline = time.perf_counter() + 1.0  # a first fit loads compiled kernels, if any
+    model.fit(X, data.y_train, loss="binary_crossentropy", optimizer=optimizer,
+              epochs=20_000, batch_size=batch_size, metrics=[], callbacks=[Stop()])
+    done = len(model.history.epoch)
+    start, cpu = time.perf_counter(), time.process_time()
+    deadline = start + seconds
+    model.fit(X, data.y_train, loss="binary_crossentropy", optimizer=optimizer,
+              initial_epoch=done, epochs=done + 1_000_000, batch_size=batch_size,
+              metrics=[], callbacks=[Stop()])
+    epochs = len(model.history.epoch)
     return epochs / (time.perf_counter() - start), epochs / (time.process_time() - cpu)
 
 
@@ -132,7 +143,9 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} "
-          "(other work on the machine lowers every figure)")
+          "(other work on the machine lowers every figure); "
+          f"BACKPROP_COMPILED={os.environ.get('BACKPROP_COMPILED', 'auto')} (fit's compiled "
+          "path for long fits when numba is installed; 'never': the NumPy path)")
     alone, alone_cpu = engine_alone(args.batch_size, 3.0)
     print(f"engine alone (fit, no server, no page): {alone:7.0f} epochs/s "
           f"({alone_cpu:.0f} per CPU-second)")

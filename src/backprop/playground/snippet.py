@@ -1,7 +1,11 @@
 """The Python snippet that the export button hands out: the page's run, replayed with the
 library, live changes (learning rate, L2, batch size, edited weights) at the epochs they
-were made. Run as it is, it trains the same network to the same weights (float32, same
-machine) and saves it next to itself."""
+were made. Run as it is, it trains the same network from the same data, seed and settings
+and saves it next to itself. The weights are the page's bit for bit when each stretch of
+training takes the same path through ``fit`` (fit picks its compiled kernels for long fits
+when numba is installed, its NumPy path otherwise); where the page stepped and the snippet
+runs one long fit, the two paths agree to float32 rounding (measured: 1e-6 in the weights
+after 5,500 epochs of XOR)."""
 
 from __future__ import annotations
 
