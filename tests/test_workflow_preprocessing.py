@@ -230,3 +230,28 @@ def test_pairing_rule_for_every_activation(activation, loss):
     single = bp.losses.pairing_problem(loss, activation, 1)
     if activation == "softmax":
         assert single is not None and "always outputs 1" in single.problem
+
+
+def test_to_torch_carries_the_preprocessing_unless_asked_for_the_network_alone():
+    import torch
+
+    frame, y = _table()
+    pre = Preprocessor(impute="median", target_scaling=True).fit(frame, y)
+    model = bp.MLP([pre.n_features_out, 6, 1], seed=0)
+    model.preprocessor = pre
+    model.fit(frame, y, optimizer="adam", epochs=5)
+    feed = onnx_inputs(model, frame)
+    categories = [list(feed[name][:, 0]) for name in pre.categorical_columns]
+    with torch.no_grad():  # raw columns in, predict's answer (target un-scaled) out
+        got = bp.to_torch(model)(torch.tensor(feed["X"]), categories).numpy()
+    np.testing.assert_allclose(got, model.predict(frame), rtol=1e-6)
+    network = bp.to_torch(model, preprocessing=False)  # preprocessed inputs in
+    assert isinstance(network, torch.nn.Sequential)
+    with torch.no_grad():
+        scaled = network(torch.tensor(pre.transform(frame), dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(pre.inverse_transform_target(scaled), model.predict(frame),
+                               rtol=1e-6)
+    back = bp.from_torch(network)
+    np.testing.assert_array_equal(back.get_flat_weights(), model.get_flat_weights())
+    with pytest.raises(TypeError, match="preprocessing=False"):
+        bp.from_torch(bp.to_torch(model))

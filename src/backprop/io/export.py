@@ -249,13 +249,31 @@ def _torch_activation(nn: Any, act: Any, dtype: str) -> Any:
     return table[act.name]()
 
 
-def to_torch(model: Any) -> Any:
-    """An equivalent ``torch.nn.Sequential`` in eval mode, in the model's dtype.
+def to_torch(model: Any, preprocessing: bool = True) -> Any:
+    """An equivalent torch module in eval mode, in the model's dtype.
 
     Each Dense becomes ``nn.Linear`` (weight = Wᵀ, shape (n_out, n_in)) followed by its
     activation module (none for identity); Dropout becomes ``nn.Dropout``.
+
+    Parameters
+    ----------
+    model : Sequential
+    preprocessing : bool, default True
+        For a model carrying a ``datasets.Preprocessor`` (trained from a table): return the
+        network wrapped with it, so the module takes the raw columns and returns what
+        ``model.predict`` does (``forward(X)``, or ``forward(X, categories)`` with
+        categorical columns; see :func:`export_torch`). ``False`` returns the network alone,
+        a ``torch.nn.Sequential`` that takes already-preprocessed inputs, as
+        :func:`from_torch` reads back. A model without a preprocessor always gives the
+        ``nn.Sequential``.
     """
     _check_model(model)
+    network = _torch_network(model)
+    return torch_pipeline(model, network) if preprocessing else network
+
+
+def _torch_network(model: Any) -> Any:
+    """The layers alone as a ``torch.nn.Sequential`` in eval mode."""
     torch = _torch()
     nn = torch.nn
     dtype = getattr(torch, model.dtype.name)
@@ -325,8 +343,11 @@ def from_torch(sequential: Any, dtype: Any = None) -> Any:
     from ..network import Sequential
 
     if not isinstance(sequential, nn.Sequential):
+        hint = ("; for a module from to_torch of a model with preprocessing, pass "
+                "to_torch(model, preprocessing=False)"
+                if hasattr(sequential, "network") or hasattr(sequential, "inner") else "")
         raise TypeError(f"from_torch expects a torch.nn.Sequential; got "
-                        f"{type(sequential).__name__}")
+                        f"{type(sequential).__name__}{hint}")
     layers: list[Any] = []
     linears: list[Any] = []
     pending = None  # the Linear waiting for its activation
@@ -384,7 +405,7 @@ def export_torch(model: Any, path: str | os.PathLike) -> Path:
     categorical columns ``forward(X, categories)`` takes their values too (one list of str
     per column), as :func:`.export_preprocessing.torch_pipeline` describes."""
     torch = _torch()
-    module = torch_pipeline(model, to_torch(model))
+    module = to_torch(model)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # TorchScript is deprecated in favour of torch.export but remains the format that
