@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+# NumPy values as Python ones, NaN as None: one helper for every JSON the package writes
+from ..doctor.findings import json_safe
+
 #: the model file inside a model directory
 MODEL_FILE = "model.safetensors"
 
@@ -237,21 +240,6 @@ def print_metrics(console: Any, title: str, rows: dict[str, dict[str, float]],
     console.print(table)
     if caption:
         console.print(caption, markup=False)
-
-
-def json_safe(value: Any) -> Any:
-    """NumPy scalars and arrays as Python values; NaN and infinities as None (JSON has none)."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_json(path: Path, value: Any) -> None:

@@ -7,13 +7,9 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 #: maps a key path such as ("training", "epochs") to where it was set: "exp.toml line 7"
 Where = Callable[[tuple[str, ...]], str]
@@ -51,16 +47,3 @@ def required_settings(factory: type) -> list[str]:
     return [p.name for p in _parameters(factory) if p.default is p.empty]
 
 
-def plain(value: Any) -> Any:
-    """JSON-ready: NumPy scalars and arrays as Python values, NaN and infinities as None."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import plain
+from ..doctor.findings import json_safe as plain
 
 REGRESSION_LOSSES = ("mse", "mae", "huber")
 

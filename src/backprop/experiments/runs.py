@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .common import plain
+from ..doctor.findings import json_safe as plain
 from .measure import write_json
 from .pipeline import Prepared, carry, evaluate, heads, prepare, train
 from .spec import Experiment, load

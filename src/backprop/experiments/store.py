@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import plain
+from ..doctor.findings import json_safe as plain
 
 FINISHED = ("ok", "diverged", "failed", "pruned")
 
