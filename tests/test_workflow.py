@@ -391,6 +391,20 @@ def test_row14_the_cli_says_so(work):
     assert "warning:" in out and "within chance" in out
 
 
+def test_row14_the_doctor_does_not_contradict_the_warnings(work):
+    rng = np.random.default_rng(0)  # labels that are noise: nothing to learn
+    frame = pd.DataFrame(rng.standard_normal((300, 4)), columns=list("abcd"))
+    frame["label"] = rng.integers(0, 2, 300)
+    path = write(frame, work / "noise.csv")
+    done = cli("train", "--data", path, "--target", "label", "--epochs", "50", "--out",
+               work / "noise", "--no-plots", cwd=work)
+    assert done.returncode == 0, done.stderr
+    out = flat(done.stdout)
+    assert "within chance" in out  # the held-out rows say so
+    assert "nothing looks wrong" not in out
+    assert "the warnings above are about the held-out rows" in out
+
+
 def test_row14_a_good_fit_does_not_warn():
     ds = datasets.moons(n_samples=300, seed=0)
     model = bp.MLP([2, 10, 10, 1], output_activation="sigmoid", seed=0)

@@ -7,13 +7,19 @@ from typing import Any
 _STYLE = {"warning": "bold yellow", "info": "cyan"}
 
 
-def print_findings(console: Any, diagnosis: Any, title: str = "Doctor") -> None:
-    """The findings as a rich table (or one line when there are none)."""
+def print_findings(console: Any, diagnosis: Any, title: str = "Doctor",
+                   warned: bool = False) -> None:
+    """The findings as a rich table (or one line when there are none). ``warned``: warnings
+    about the held-out rows were printed just before, which the doctor (judging the
+    training rows and the run) does not contradict."""
     from rich.markup import escape
     from rich.table import Table
 
     if not diagnosis.findings:
-        console.print(f"[bold]{escape(title)}[/bold]: no findings, nothing looks wrong.")
+        what = ("no findings in the training itself (gradients, activations, the loss on the "
+                "training rows); the warnings above are about the held-out rows" if warned
+                else "no findings, nothing looks wrong")
+        console.print(f"[bold]{escape(title)}[/bold]: {what}.")
         return
     table = Table(title=title, show_lines=True)
     table.add_column("severity", no_wrap=True)

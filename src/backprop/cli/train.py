@@ -228,7 +228,7 @@ def report(run: Run, console: Any) -> None:
         console.print(f"saved the weights of the last epoch, {run.saved_epoch}")
     for message in run.warnings:
         console.print(f"[yellow]warning:[/yellow] {_escape(message)}")
-    print_findings(console, run.diagnosis, "Doctor")
+    print_findings(console, run.diagnosis, "Doctor", warned=bool(run.warnings))
 
 
 def save(run: Run, console: Any) -> None:
