@@ -90,7 +90,8 @@ def run_backprop(spec: Spec, data: Data, seed: int = 0, compiled: str = "auto"
     os.environ["BACKPROP_COMPILED"] = compiled
     try:
         with warnings.catch_warnings():  # fit's PoorFitWarning judges four XOR rows harshly
-            warnings.simplefilter("ignore", bp.PoorFitWarning)
+            # (an older tree that ab.py compares against has no PoorFitWarning)
+            warnings.simplefilter("ignore", getattr(bp, "PoorFitWarning", Warning))
             start = time.perf_counter()
             model.fit(data.X_train, data.y_train, loss=loss, optimizer=opt,
                       epochs=spec.epochs, batch_size=spec.batch_size, shuffle=True, metrics=[])
