@@ -9,6 +9,8 @@ imported on first use), so the engine never imports io.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -227,6 +229,19 @@ class PoorFitWarning(UserWarning):
     """``fit`` ended with a training loss no better than that of a constant prediction."""
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _stacklevel_outside_package() -> int:
+    """``stacklevel`` for a ``warnings.warn`` in the function that calls this one, naming the
+    first line outside the package: the user's ``model.fit(...)``, ``bp.fit(...)`` or
+    ``estimator.fit(...)``, however many of the package's own frames lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss,
                                      data: TrainingData) -> None:
     """Warn when the final weights fit the training rows no better than always predicting
@@ -252,7 +267,7 @@ def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss,
         warnings.warn(
             f"training ended with a {loss_fn.name} of {value:.4g} on the training data, no "
             f"better than {baseline:.4g} from always predicting {what}: {advice}",
-            PoorFitWarning, stacklevel=3)
+            PoorFitWarning, stacklevel=_stacklevel_outside_package())
     elif _losses.is_classification_target(T):
         accuracy, share = _losses.accuracy(a, T), _losses.accuracy(guess, T)
         threshold = share + chance_margin(share, T.shape[0])
@@ -262,7 +277,7 @@ def _warn_if_no_better_than_constant(model: Any, loss_fn: _losses.Loss,
             warnings.warn(
                 f"training ended with an accuracy of {accuracy:.1%} on the training data, "
                 f"within chance of the {share:.1%} from always answering the most frequent "
-                f"class: {advice}", PoorFitWarning, stacklevel=3)
+                f"class: {advice}", PoorFitWarning, stacklevel=_stacklevel_outside_package())
 
 
 def chance_margin(share: float, n: int) -> float:
