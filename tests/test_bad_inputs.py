@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.validation import check_numeric_array
 
 X = np.random.default_rng(0).normal(size=(10, 2))
 Y = np.array([0, 1] * 5)
@@ -174,3 +175,18 @@ def test_rejected_fit_leaves_the_model_untouched():
     with pytest.raises(ValueError):
         model.fit(_with(np.nan, 0), Y, loss="binary_crossentropy")
     np.testing.assert_array_equal(model.get_flat_weights(), before)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_entry_is_found_in_any_layout(dtype, order, bad):
+    # 2-D float arrays are checked through one matrix-vector product (BLAS), others by a sum
+    X = np.asarray(np.random.default_rng(0).standard_normal((60, 7)), dtype=dtype, order=order)
+    y = np.zeros(60)
+    X[41, 3] = bad
+    what = "NaN" if np.isnan(bad) else "inf"
+    with pytest.raises(ValueError, match=rf"X contains {what} at rows \[41\]"):
+        bp.MLP([7, 2, 1], seed=0).fit(X, y, epochs=1)
+    X[41, 3] = X[40, 3] = np.finfo(dtype).max  # finite: the sums overflow, the entries pass
+    assert check_numeric_array("X", X) is X
