@@ -32,6 +32,20 @@ def _name(registry):
     return resolve
 
 
+def _network_options(p: argparse.ArgumentParser, hidden: list[int], hidden_help: str,
+                     output_help: str, loss_help: str) -> None:
+    """--hidden, --activation, --output-activation and --loss, as train and explain take
+    them (each with its own defaults)."""
+    from .. import activations, losses
+
+    p.add_argument("--hidden", type=data.hidden_sizes, default=hidden, help=hidden_help)
+    p.add_argument("--activation", default="relu", type=_name(activations.ACTIVATIONS),
+                   metavar="NAME", help="hidden activation (default relu)")
+    p.add_argument("--output-activation", type=_name(activations.ACTIVATIONS), metavar="NAME",
+                   help=output_help)
+    p.add_argument("--loss", type=_name(losses.LOSSES), metavar="NAME", help=loss_help)
+
+
 def _data_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     from ..datasets import NAMES
 
@@ -49,21 +63,16 @@ def _data_options(parser: argparse.ArgumentParser, required: bool = True) -> Non
 
 
 def _train_parser(sub) -> None:
-    from .. import activations, initializers, losses, optimizers
+    from .. import initializers, optimizers
 
     p = sub.add_parser("train", help="train a network and save it with its figures",
                        description="Train an MLP on a data set or CSV file; print train, "
                                    "validation and test metrics; save the model, history, "
                                    "configuration and figures into --out.")
     _data_options(p)
-    p.add_argument("--hidden", type=data.hidden_sizes, default=[10, 10],
-                   help="hidden layer widths, comma-separated (default 10,10)")
-    p.add_argument("--activation", default="relu", type=_name(activations.ACTIVATIONS),
-                   metavar="NAME", help="hidden activation (default relu)")
-    p.add_argument("--output-activation", type=_name(activations.ACTIVATIONS), metavar="NAME",
-                   help="default: sigmoid (binary), softmax (classes), identity (regression)")
-    p.add_argument("--loss", type=_name(losses.LOSSES), metavar="NAME",
-                   help="default: binary_crossentropy, categorical_crossentropy or mse")
+    _network_options(p, [10, 10], "hidden layer widths, comma-separated (default 10,10)",
+                     "default: sigmoid (binary), softmax (classes), identity (regression)",
+                     "default: binary_crossentropy, categorical_crossentropy or mse")
     p.add_argument("--init", type=_name(initializers.INITIALIZERS), metavar="NAME",
                    help="weight initialiser (default: He for ReLU-like, Xavier otherwise)")
     p.add_argument("--optimizer", default="adam", type=_name(optimizers.OPTIMIZERS),
@@ -172,7 +181,7 @@ def _tool_parsers(sub) -> None:
 
 
 def _doctor_parsers(sub) -> None:
-    from .. import activations, losses, optimizers
+    from .. import optimizers
 
     p = sub.add_parser("doctor", help="diagnose a saved run: what went wrong in training",
                        description="Measure a model saved by 'backprop train' on a data set "
@@ -198,14 +207,8 @@ def _doctor_parsers(sub) -> None:
                    help="seed for the data and the initial weights (default 0)")
     p.add_argument("--samples", type=data.positive_int, default=4,
                    help="rows in the step's batch (default 4)")
-    p.add_argument("--hidden", type=data.hidden_sizes, default=[4],
-                   help="hidden layer widths (default 4)")
-    p.add_argument("--activation", default="relu", type=_name(activations.ACTIVATIONS),
-                   metavar="NAME", help="hidden activation (default relu)")
-    p.add_argument("--output-activation", type=_name(activations.ACTIVATIONS), metavar="NAME",
-                   help="default: follows the task")
-    p.add_argument("--loss", type=_name(losses.LOSSES), metavar="NAME",
-                   help="default: follows the task (or the saved model's)")
+    _network_options(p, [4], "hidden layer widths (default 4)", "default: follows the task",
+                     "default: follows the task (or the saved model's)")
     p.add_argument("--scale", default="none", choices=["standard", "minmax", "none"],
                    help="input scaling for a fresh network (default none)")
     p.add_argument("--optimizer", default="sgd", type=_name(optimizers.OPTIMIZERS),
