@@ -108,3 +108,28 @@ def test_validation_in_parts_equals_one_pass(monkeypatch):
                                  batch_size=50, validation_split=0.3, l2=1e-3).history)
     for key in ("val_loss", "val_accuracy"):
         np.testing.assert_allclose(results[1][key], results[0][key], rtol=1e-12)
+
+
+def test_parts_shrink_for_wide_layers_and_give_the_one_pass_loss():
+    import tracemalloc
+
+    from backprop._fast import loop
+
+    narrow = bp.MLP([3, 6, 3], seed=0)
+    wide = bp.MLP([16, 2048, 1], output_activation="sigmoid", seed=0, dtype="float64")
+    assert loop.part_rows(narrow) == loop.VALIDATION_BATCH
+    assert loop.part_rows(wide) == loop.PART_NUMBERS // 2048  # 1024 rows
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((6000, 16))
+    y = (X[:, 0] > 0).astype(float)
+    loss = bp.losses.get("binary_crossentropy")
+    T = y.reshape(-1, 1)
+    tracemalloc.start()
+    value, a = loop.forward_in_parts(wide, loss, X, None, T)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    # one pass holds 6000 × 2048 float64 activations (98 MB) at least once; parts of 1024
+    # rows hold 17 MB
+    assert peak < 40e6, f"{peak / 1e6:.0f} MB"
+    np.testing.assert_allclose(value, wide.loss_value(wide.predict(X), T, loss), rtol=1e-12)
+    np.testing.assert_allclose(a, wide.predict(X), rtol=1e-12)

@@ -42,6 +42,10 @@ from .storage import with_ones_column
 COPY_LIMIT = 64 << 20
 #: validation runs the forward pass over at most this many rows at a time
 VALIDATION_BATCH = 8192
+#: ... and over fewer where a layer (or X) is wide: a part's widest matrix holds at most
+#: this many numbers (8 MB in float32), down to MIN_PART_ROWS rows
+PART_NUMBERS = 1 << 21
+MIN_PART_ROWS = 256
 
 
 class TrainingDiverged(RuntimeError):
@@ -97,22 +101,34 @@ def forward_in_parts(model: Any, loss_fn: Any, X: Any, rows: np.ndarray | None,
                      T: np.ndarray, sample_weight: np.ndarray | None = None,
                      ) -> tuple[float, np.ndarray]:
     """The data loss and the outputs a (n, n_outputs) on the rows ``rows`` of X (all rows
-    when None), in inference mode, VALIDATION_BATCH rows at a time: neither those rows of X
-    nor the hidden activations are ever held whole. A part's loss, a mean over its rows, is
+    when None), in inference mode, in parts of :func:`part_rows` rows: neither those rows of
+    X nor the hidden activations are ever held whole. A part's loss, a mean over its rows, is
     weighted by their number; one part is exactly ``model.loss_value`` on one pass."""
     n = T.shape[0]
-    if n <= VALIDATION_BATCH:
+    size = part_rows(model)
+    if n <= size:
         a = model.forward(X if rows is None else X[rows], training=False)
         return model.loss_value(a, T, loss_fn, sample_weight), a
     outputs = np.empty(T.shape, dtype=T.dtype)
     total = 0.0
-    for start in range(0, n, VALIDATION_BATCH):
-        part = slice(start, start + VALIDATION_BATCH)
+    for start in range(0, n, size):
+        part = slice(start, start + size)
         a = model.forward(X[part] if rows is None else X[rows[part]], training=False)
         weights = None if sample_weight is None else sample_weight[part]
         total += model.loss_value(a, T[part], loss_fn, weights) * a.shape[0]
         outputs[part] = a
     return total / n, outputs
+
+
+def part_rows(model: Any) -> int:
+    """Rows per part of :func:`forward_in_parts`: VALIDATION_BATCH, fewer for wide layers (a
+    network of 2048-wide layers: 1024 rows, 8 MB an activation matrix in float32, where 8192
+    rows held over 100 MB at once)."""
+    widest = max((getattr(layer, "n_out", 0) for layer in model.layers), default=0)
+    widest = max(widest, getattr(model.layers[0], "n_in", 0)) if model.layers else widest
+    if widest <= 0:
+        return VALIDATION_BATCH
+    return min(VALIDATION_BATCH, max(MIN_PART_ROWS, PART_NUMBERS // widest))
 
 
 class _Loop:
