@@ -454,6 +454,28 @@ class GrowingRate(bp.Callback):
         self.model.optimizer.lr *= 10
 
 
+@pytest.mark.parametrize("dtype, rtol", [("float32", 1e-6), ("float64", 1e-13)])
+def test_norms_squared_in_chunks_equal_the_squared_copy(moons, monkeypatch, dtype, rtol):
+    """A large model's snapshots are squared in chunks (no squared copy of the rows): the
+    norms are those of the copy, to rounding."""
+    from backprop._fast import norms as _norms
+
+    X_train, _, y_train, _ = moons
+
+    def norms(square_at_once, chunk):
+        monkeypatch.setattr(_norms, "SQUARE_AT_ONCE", square_at_once)
+        monkeypatch.setattr(_norms, "CHUNK", chunk)
+        model = bp.MLP([2, 10, 10, 1], output_activation="sigmoid", seed=3, dtype=dtype)
+        history = model.fit(X_train, y_train, loss="binary_crossentropy", epochs=6,
+                            batch_size=100)
+        return {key: history.layer_series(key) for key in ("grad_norm", "weight_norm")}
+
+    reference = norms(1 << 20, 1 << 16)
+    chunked = norms(0, 7)  # every snapshot in chunks of 7 numbers
+    for key in reference:
+        np.testing.assert_allclose(chunked[key], reference[key], rtol=rtol)
+
+
 @pytest.mark.parametrize("budget_rows", [1, 3])
 def test_norms_and_divergence_do_not_depend_on_snapshot_rows(moons, monkeypatch, budget_rows):
     """Each epoch's [values | gradients] goes into a row of a buffer reduced when full;
