@@ -385,8 +385,11 @@ def test_binary_and_oversized_messages_and_huge_csvs_are_refused(page):
     assert "the playground takes files up to 5 MB" in page.until("error")["message"]
     page.send("x" * (2 * MAX_CSV_BYTES + 5000))
     assert "message of" in page.until("error")["message"]
-    words = "a,b,note,k\n" + "".join(f"{i},{i % 7},word{i},{i % 2}\n" for i in range(600))
-    page.send({"type": "csv", "name": "notes.csv", "text": words})  # 300 categories
+    # 300 categories, each on 10 rows (a text different on every row would be left out
+    # of the features by read_table, as free text)
+    words = "a,b,note,k\n" + "".join(f"{i},{i % 7},word{i % 300},{i % 2}\n"
+                                      for i in range(3000))
+    page.send({"type": "csv", "name": "notes.csv", "text": words})
     assert "make 302 network inputs" in page.until("error")["message"]
     assert page.command({"type": "step"})["epoch"] == 1
 

@@ -255,3 +255,23 @@ def test_to_torch_carries_the_preprocessing_unless_asked_for_the_network_alone()
     np.testing.assert_array_equal(back.get_flat_weights(), model.get_flat_weights())
     with pytest.raises(TypeError, match="preprocessing=False"):
         bp.from_torch(bp.to_torch(model))
+
+
+def test_read_table_leaves_out_text_unique_to_each_row(tmp_path):
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame({"name": [f"Person {i}" for i in range(n)],
+                          "sex": rng.choice(["f", "m"], n), "age": rng.normal(30, 9, n),
+                          "survived": rng.integers(0, 2, n)})
+    frame.loc[5, "name"] = None  # a gap does not make the others less unique
+    path = tmp_path / "people.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"'name' holds a different text on every row "
+                                         r"\(59 distinct values\)"):
+        table = datasets.read_table(path, "survived")
+    assert table.feature_names == ["sex", "age"]
+    assert table.left_out["name"] == "text unique to each row"
+    kept = datasets.read_table(path, "survived", features=["name", "sex"])  # asked for: kept
+    assert kept.feature_names == ["name", "sex"]
+    frame.head(12).to_csv(path, index=False)  # 12 rows: too few to tell
+    assert "name" in datasets.read_table(path, "survived").feature_names

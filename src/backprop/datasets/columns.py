@@ -83,6 +83,20 @@ def looks_like_id(name: str, values: Any) -> bool:
     return len(present) == len(values) and present.nunique() == len(values) > 1
 
 
+#: a text column needs at least this many rows before "a different text on every row" counts
+UNIQUE_TEXT_MIN_ROWS = 20
+
+
+def looks_like_free_text(values: Any) -> bool:
+    """True for a text column with a different value on every row that has one (names,
+    comments, ticket numbers), over at least UNIQUE_TEXT_MIN_ROWS rows: its one-hot columns
+    would only let a network memorise the training rows, and every new row is unseen."""
+    if column_kind(values) != CATEGORICAL:
+        return False
+    present = values.dropna()
+    return len(present) >= UNIQUE_TEXT_MIN_ROWS and present.nunique() == len(present)
+
+
 def missing_summary(frame: Any, lines: np.ndarray | None = None) -> dict[str, str]:
     """``{column: "line 3" | "lines 3, 8, 9 and 4 more"}`` for every column of a DataFrame
     with missing cells (rows counted from 0 when ``lines`` is None)."""

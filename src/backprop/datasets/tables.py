@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .columns import looks_like_id, pandas
+from .columns import looks_like_free_text, looks_like_id, pandas
 
 DELIMITERS = ",;\t|"
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
@@ -172,7 +172,9 @@ def read_table(path: str | Path, target: str, *, features: Any = None, drop: Any
     -----
     A column named like a row identifier (``id``, ``customer_id``, ``Unnamed: 0``, ...)
     that holds a different value on every row is left out with a ``UserWarning``, unless
-    ``features`` names it: it identifies rows, it does not describe them.
+    ``features`` names it: it identifies rows, it does not describe them. So is a text
+    column with a different value on every row (20 or more), such as names: one-hot encoded
+    it would only let the network memorise the training rows.
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"task must be None or one of: {', '.join(TASKS)}; got task={task!r}")
@@ -194,6 +196,15 @@ def read_table(path: str | Path, target: str, *, features: Any = None, drop: Any
                 notes.append(f"column {name!r} looks like a row identifier (named like an id, "
                              "a different value on every row): left out of the features; "
                              "name it in --features (features=) to keep it")
+                warnings.warn(notes[-1], UserWarning, stacklevel=2)
+            elif looks_like_free_text(frame[name]):
+                left_out[name] = "text unique to each row"
+                count = int(frame[name].notna().sum())
+                notes.append(f"column {name!r} holds a different text on every row ({count} "
+                             "distinct values): as categories it would only let the network "
+                             "memorise the training rows, and every new row would be unseen; "
+                             "left out of the features; name it in --features (features=) "
+                             "to keep it")
                 warnings.warn(notes[-1], UserWarning, stacklevel=2)
         chosen = [name for name in chosen if name not in left_out]
     if not chosen:
