@@ -160,23 +160,26 @@ def test_the_learning_rate_changes_live_without_a_reset(page, tmp_path):
     pause(page)
 
 
+def hover_and_edit(page, point, tooltip: str, value: str, applied: str) -> None:
+    """Hover ``point`` (x, y on the canvas): the tooltip names it; click, type ``value``,
+    Enter; then wait until the JavaScript ``applied`` holds."""
+    page.mouse.move(point["x"], point["y"])
+    assert tooltip in page.inner_text("#tooltip")
+    page.mouse.click(point["x"], point["y"])
+    page.fill("#tooltip-input", value)
+    page.press("#tooltip-input", "Enter")
+    wait_for(page, applied)
+
+
 def test_hover_reads_and_click_edits_a_bias_and_a_weight(page, tmp_path):
     open_link(page, "#data=xor&hidden=8,8&lr=0.03")
     layout = page.evaluate("window.playground.layout()")
     bias = next(b for b in layout["biases"] if b["l"] == 2 and b["j"] == 3)
-    page.mouse.move(bias["x"], bias["y"])
-    assert "Bias b\u207D2\u207E[4]" in page.inner_text("#tooltip")
-    page.mouse.click(bias["x"], bias["y"])
-    page.fill("#tooltip-input", "0.625")
-    page.press("#tooltip-input", "Enter")
-    wait_for(page, "window.playground.param(2, 'b', 0, 3) === 0.625")
+    hover_and_edit(page, bias, "Bias b\u207D2\u207E[4]", "0.625",
+                   "window.playground.param(2, 'b', 0, 3) === 0.625")
     link = next(k for k in layout["links"] if k["l"] == 3 and k["i"] == 2)
-    page.mouse.move(link["x"], link["y"])
-    assert "Weight W\u207D3\u207E[3,1]" in page.inner_text("#tooltip")
-    page.mouse.click(link["x"], link["y"])
-    page.fill("#tooltip-input", "-2.5")
-    page.press("#tooltip-input", "Enter")
-    wait_for(page, "window.playground.param(3, 'W', 2, 0) === -2.5")
+    hover_and_edit(page, link, "Weight W\u207D3\u207E[3,1]", "-2.5",
+                   "window.playground.param(3, 'W', 2, 0) === -2.5")
     page.screenshot(path=str(tmp_path / "edited.png"), full_page=True)
     assert header(page)["epoch"] == 0  # an edit does not reset
 

@@ -156,9 +156,12 @@ def chosen(model: Any, loss: Any, opt: Any, n_rows: int, batch_size: int,
            epochs: int) -> bool:
     """Whether this fit runs compiled (see the module's notes)."""
     setting = mode()
-    if setting == "never" or refusal(model, loss, opt) is not None or not available():
+    if setting == "never" or refusal(model, loss, opt) is not None:
         return False
-    if setting == "always":
-        return True
-    return (macs_per_step(model, batch_size) <= MAX_MACS_PER_STEP
-            and numpy_seconds(model, n_rows, batch_size, epochs) >= MIN_SECONDS)
+    if setting == "auto" and not (macs_per_step(model, batch_size) <= MAX_MACS_PER_STEP
+                                  and numpy_seconds(model, n_rows, batch_size,
+                                                    epochs) >= MIN_SECONDS):
+        return False
+    # Last: looking for numba searches the import path (≈ 40 µs), which the arithmetic
+    # above spares every fit too short or too large to take the compiled path.
+    return available()
