@@ -11,6 +11,10 @@ median of the ratios of runs taken side by side.
 Usage::
 
     python benchmarks/ab.py --before /work/bench-before --after . [--rounds 9] [--only W1,W3]
+        [--compiled never]
+
+``--compiled never`` times both trees on their NumPy paths (BACKPROP_COMPILED=never); the
+default, ``auto``, lets ``fit`` choose as a user's call would.
 
 Both trees are run with this file's ``workloads.py`` and ``run.py`` specifications, so only the
 library differs.
@@ -29,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def worker() -> int:
+def worker(compiled: str) -> int:
     """Answer "W1".."W4" lines on stdin with one timed run each, as a JSON line."""
     sys.path.insert(0, str(HERE))
     import run  # noqa: PLC0415  (the specifications and data builders of make bench)
@@ -43,17 +47,18 @@ def worker() -> int:
             continue
         if key not in data:
             data[key] = run.DATA[key]()
-        seconds, accuracy = wl.run_backprop(run.SPECS[key], data[key])
+        seconds, accuracy = wl.run_backprop(run.SPECS[key], data[key], compiled=compiled)
         print(json.dumps({"seconds": seconds, "accuracy": accuracy}), flush=True)
     return 0
 
 
 class Side:
-    def __init__(self, name: str, tree: Path) -> None:
+    def __init__(self, name: str, tree: Path, compiled: str) -> None:
         env = dict(os.environ, PYTHONPATH=str(tree / "src"))
         self.name = name
         self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--worker"], env=env,
+            [sys.executable, str(Path(__file__).resolve()), "--worker", "--compiled", compiled],
+            env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.module = json.loads(self.process.stdout.readline())["backprop"]
         expected = (tree / "src").resolve()
@@ -77,12 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=Path, default=HERE.parent, help="source tree B")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--only", default="W1,W2,W3,W4")
+    parser.add_argument("--compiled", choices=("auto", "never"), default="auto",
+                        help="BACKPROP_COMPILED for both trees (never: their NumPy paths)")
     args = parser.parse_args(argv)
     if args.worker:
-        return worker()
+        return worker(args.compiled)
     if args.before is None:
         parser.error("--before is required")
-    sides = [Side("before", args.before), Side("after", args.after)]
+    sides = [Side("before", args.before, args.compiled), Side("after", args.after, args.compiled)]
     print(f"before: {sides[0].module}\nafter:  {sides[1].module}\n")
     print(f"{'workload':<9}{'before med':>11}{'after med':>11}{'before min':>11}"
           f"{'after min':>11}  {'after/before: medians':>21}{'minimums':>10}{'pairs':>7}"

@@ -105,6 +105,24 @@ def test_the_report_gives_ratios_against_the_targets(capsys):
     assert "| W4 one XOR step | 500.0 µs/step | 4.00× ✓ |" in capsys.readouterr().out
 
 
+def test_the_roofline_is_timed_in_the_rounds_and_gives_w3_its_share(capsys, monkeypatch):
+    spec, data = wl.Spec("W3 tiny", [8, 6, 3], "sgd", 0.01, 1, 16), wl.mnist_shape()
+    data = wl.Data(data.X_train[:64, :8], data.y_train[:64] % 3, data.X_test[:8, :8],
+                   data.y_test[:8] % 3)
+    runners = run.runners("W3", spec, data)
+    assert run.ROOFLINE in runners  # one more turn in every round of measure
+    seconds, _ = runners[run.ROOFLINE]()
+    assert seconds > 0
+    monkeypatch.setattr(run.peer_jax, "compile_seconds", lambda name, spec_name: 0.0)
+    results = {name: {"median": m, "min": m, "max": m, "accuracy": 0.5}
+               for name, m in (("backprop", 2.0), ("jax step", 3.0), (run.ROOFLINE, 1.6))}
+    met, ratios = run.report("W3", spec, data, results)
+    assert ratios["roofline"] == pytest.approx(0.8) and ratios["jax step"] == 1.5
+    out = capsys.readouterr().out
+    assert "80% of the roofline (target 75%: ok)" in out
+    assert not any(line.lstrip().startswith(run.ROOFLINE) for line in out.splitlines())
+
+
 def test_matmul_roofline_times_the_products_of_one_epoch():
     X = np.random.default_rng(0).standard_normal((64, 8), dtype=np.float32)
     assert wl.matmul_roofline([8, 6, 3], X, 16) > 0

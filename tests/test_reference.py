@@ -191,6 +191,36 @@ def test_shuffled_batches_follow_the_model_seed(pair, optimizer):
     assert_equal_training(*results, BATCH)
 
 
+@pytest.mark.parametrize("widths", [(5, 4), (128, 64)], ids=["small", "blas-step"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("pair", ["identity-mse", "softmax-cce"])
+def test_batches_gathered_without_the_ones_column_follow_the_reference(
+        pair, optimizer, widths, monkeypatch):
+    # Large gathered batches (W3's 128 × 784) go into a plain buffer: the first layer then
+    # adds its bias and sums its bias gradient, and the fused step updates W and b apart.
+    from backprop._fast import loop
+
+    monkeypatch.setattr(loop, "ONES_GATHER_LIMIT", 0)
+    built = []
+    monkeypatch.setattr(loop._Loop, "_plan_batches", record_plan(built))
+    results = fit_both("relu", pair, OPTIMIZERS[optimizer], BATCH, widths=widths, shuffle=True)
+    assert [(plan.by_index, plan.with_ones) for plan in built] == [(True, False)]
+    assert_equal_training(*results, BATCH)
+
+
+def record_plan(built):
+    """_Loop._plan_batches, recording each loop it plans for."""
+    from backprop._fast import loop
+
+    original = loop._Loop._plan_batches
+
+    def plan(self, *args):
+        original(self, *args)
+        built.append(self)
+
+    return plan
+
+
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("pair", PAIRS)
 def test_gradients_and_steps_by_hand_equal_reference(pair, optimizer):

@@ -40,6 +40,13 @@ from .storage import with_ones_column
 #: mini-batches in order are sliced from one copy of X with a ones column when X is at most
 #: this large; a larger X (a memmap, say) has each batch gathered, so memory stays bounded
 COPY_LIMIT = 64 << 20
+#: a gathered batch of at most this many numbers (rows × features) gets the ones column; a
+#: larger one goes into a plain contiguous buffer, because np.take writes into the strided
+#: columns of [x 1] only through a copy in and a copy out, three passes over the batch. On
+#: W3's 128 × 784 batches those passes cost more than the first layer's bias add and bias sum
+#: (NumPy path 0.678 → 0.639 s an epoch), on W2's 32 × 64 less (0.348 → 0.335 s without the
+#: ones column): ``python benchmarks/ab.py --compiled never``, 10 rounds each.
+ONES_GATHER_LIMIT = 1 << 14
 #: validation runs the forward pass over at most this many rows at a time
 VALIDATION_BATCH = 8192
 #: ... and over fewer where a layer (or X) is wide: a part's widest matrix holds at most
@@ -170,16 +177,18 @@ class _Loop:
         #: the caller's order(n) for each epoch's rows; None: the model's generator permutes
         self.order = shuffle if callable(shuffle) else None
         self.batches = [None] if self.full_batch else [slice(s, s + bs) for s in range(0, n, bs)]
-        # What the first layer reads: X with a column of ones when it has a bias (a Dense
-        # layer with a bias has a [W; b] block); sparse X as it is, never densified.
         self.sparse = is_sparse(X)
-        with_ones = self.with_ones = not self.sparse and \
-            getattr(model.layers[0], "Wb", None) is not None
         self.gather = self._gather_sparse if self.sparse else self._gather
         # Batches are gathered by index when shuffled, when the training rows are picked by
         # index (validation_split), or when X is too large to copy (a memmap, say).
         self.by_index = not self.full_batch and (
             self.shuffle or rows is not None or (not self.sparse and X.nbytes > COPY_LIMIT))
+        # What the first layer reads: X with a column of ones when it has a bias (a Dense
+        # layer with a bias has a [W; b] block), copied once or gathered with each batch,
+        # except large gathered batches (ONES_GATHER_LIMIT); sparse X as it is.
+        with_ones = self.with_ones = not self.sparse and \
+            getattr(model.layers[0], "Wb", None) is not None and \
+            not (self.by_index and bs * X.shape[1] > ONES_GATHER_LIMIT)
         #: the rows of each epoch, in order, when they are gathered without shuffling
         self.in_order = np.arange(n) if self.by_index and not self.shuffle else None
         if self.by_index and self.sparse:  # each batch's rows: a small CSR matrix of its own
