@@ -23,6 +23,7 @@ import os
 import platform
 import statistics
 import sys
+import time
 from functools import partial
 from pathlib import Path
 
@@ -47,6 +48,8 @@ TARGETS = {  # minimum peer/backprop ratios from the speed issues (5 and 14)
     "W4": {"jax step": 3.0, "sklearn f64": 3.5, "torch": 9.0},
 }
 ROOFLINE_TARGET = 0.75
+#: seconds between timed runs: OpenBLAS's idle threads spin for about 0.1 s
+PAUSE = 0.25
 
 
 def runners(key: str, spec: wl.Spec, data: wl.Data) -> dict:
@@ -109,17 +112,20 @@ def machine() -> str:
             f"{torch.__version__}, backprop {wl.bp.__version__}")
 
 
-def measure(runs: dict, repeats: int) -> dict:
+def measure(runs: dict, repeats: int, pause: float = PAUSE) -> dict:
     """Time every library ``repeats`` times after one warm-up each (imports, compilation,
     allocator, BLAS threads). The repeats are interleaved, one run of each library per
     round, so a slow spell of this shared machine falls on all of them rather than on one
-    library's block."""
+    library's block. Each run starts ``pause`` seconds after the last ended, when the thread
+    pools the last one woke (OpenBLAS's, XLA's, PyTorch's) have stopped spinning, as a
+    user's single fit would find them."""
     for fn in runs.values():
         fn()
     times = {name: [] for name in runs}
     accs = {name: [] for name in runs}
     for _ in range(repeats):
         for name, fn in runs.items():
+            time.sleep(pause)
             seconds, accuracy = fn()
             times[name].append(seconds)
             accs[name].append(accuracy)

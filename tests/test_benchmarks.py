@@ -85,7 +85,7 @@ def test_measure_interleaves_the_libraries_and_summarises_each():
             return seconds, 1.0
         return run_once
 
-    results = run.measure({"a": runner("a", 2.0), "b": runner("b", 1.0)}, repeats=3)
+    results = run.measure({"a": runner("a", 2.0), "b": runner("b", 1.0)}, repeats=3, pause=0)
     assert calls == ["a", "b"] + ["a", "b"] * 3  # a warm-up each, then turns
     assert results["a"] == {"median": 2.0, "min": 2.0, "max": 2.0, "accuracy": 1.0}
     assert results["b"]["median"] == 1.0

@@ -507,3 +507,31 @@ def test_norms_and_divergence_do_not_depend_on_snapshot_rows(moons, monkeypatch,
                                       reference_error.history.layer_series(key))
     np.testing.assert_array_equal(weights, kept[-1])  # the last epoch that ended well
     np.testing.assert_array_equal(weights, reference_weights)
+
+
+@pytest.mark.parametrize("settings", [
+    {"batch_size": 32},  # shuffled batches gathered into buffers, fused SGD step
+    {"batch_size": None},  # the full batch: X copied with a ones column
+    {"batch_size": 32, "validation_split": 0.25, "optimizer": "adam"},
+], ids=["mini-batch", "full-batch", "validation-adam"])
+def test_fit_leaves_no_reference_cycles(blobs, settings):
+    # A cycle through the loop (a bound method kept on itself, a step closure reading its
+    # owner) kept X's ones-column copy and the norm snapshots (34 MB on a 4.3M-parameter
+    # network) alive after fit until Python's rare full collection: fits in a loop grew.
+    import gc
+
+    X, y = blobs
+    model = bp.MLP([X.shape[1], 16, 3], output_activation="softmax", seed=0)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        model.fit(X, y, loss="categorical_crossentropy", epochs=3, metrics=["accuracy"],
+                  **settings)
+        gc.collect()
+        garbage = [type(o).__name__ for o in gc.garbage]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert garbage == []

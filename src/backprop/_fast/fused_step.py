@@ -49,7 +49,10 @@ class FusedStep:
 
     def __init__(self, optimizer: Any, layers: Sequence[Any], reads_ones: Any = None) -> None:
         self.optimizer = optimizer
-        self.lr = optimizer.lr
+        # η in a list of its own, which the steps read: closures that read it through self
+        # would make a reference cycle, keeping this object (and the parameter views its
+        # steps hold) alive after fit until Python's rare full collection
+        self._lr = [optimizer.lr]
         self.layers = list(layers)
         self._steps = [self._step_for(layer, layer is reads_ones) for layer in self.layers]
 
@@ -61,9 +64,14 @@ class FusedStep:
             return None
         return cls(optimizer, layers, reads_ones)
 
+    @property
+    def lr(self) -> float:
+        """The learning rate of the steps: the optimiser's when last attached."""
+        return self._lr[0]
+
     def attach(self) -> None:
         """Take the steps inside backpropagation from the next batch on, at the current η."""
-        self.lr = self.optimizer.lr
+        self._lr[0] = self.optimizer.lr
         for layer, step in zip(self.layers, self._steps):
             layer._fused_step = step
 
@@ -85,9 +93,10 @@ class FusedStep:
         block, bias = (layer.Wb, None) if reads_ones else (layer.W, layer.b)
         value, grad = block.value, block.grad
         use_blas = value.size >= BLAS_MIN_SIZE
+        rate = self._lr
 
         def step(x: np.ndarray, delta: np.ndarray) -> None:
-            lr = self.lr
+            lr = rate[0]
             if not (use_blas and blas.add_product_t(value, -lr, x, delta)):
                 dot(x.T, delta, out=grad)
                 np.subtract(value, lr * grad, out=value)

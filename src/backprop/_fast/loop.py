@@ -178,7 +178,6 @@ class _Loop:
         self.order = shuffle if callable(shuffle) else None
         self.batches = [None] if self.full_batch else [slice(s, s + bs) for s in range(0, n, bs)]
         self.sparse = is_sparse(X)
-        self.gather = self._gather_sparse if self.sparse else self._gather
         # Batches are gathered by index when shuffled, when the training rows are picked by
         # index (validation_split), or when X is too large to copy (a memmap, say).
         self.by_index = not self.full_batch and (
@@ -291,6 +290,10 @@ class _Loop:
             fused.attach()  # at this epoch's learning rate, which schedules have set
         update = self.opt.step if fused is None else fused.book
         last_batch = len(self.batches) - 1
+        # chosen here rather than kept on self: a bound method on its own object is a
+        # reference cycle, which would keep the loop's buffers (a copy of X, the norm
+        # snapshots) alive after fit until Python's rare full collection
+        gather = self._gather_sparse if self.sparse else self._gather
         for batch, rows in enumerate(self.batches):
             if batch == last_batch and fused is not None:
                 # The epoch's last gradients are the history's: written, then the usual step.
@@ -299,7 +302,7 @@ class _Loop:
             if rows is None:  # full batch
                 inputs, T, sw = self.inputs, self.data.T, self.data.sample_weight
             elif self.by_index:
-                inputs, T, sw = self.gather(order[rows])
+                inputs, T, sw = gather(order[rows])
             else:
                 data = self.data
                 inputs, T = self.inputs[rows], data.T[rows]
