@@ -35,7 +35,8 @@ The fused plain-SGD step (``fused_step``, ``blas``)
     rules, L2, batch hooks and every epoch's last batch use the optimiser's step.
 Norm snapshots (``norms``)
     One copy of [values | gradients] an epoch, many epochs reduced at once; the latest row is
-    also the divergence fallback. Fallback: a large model gets fewer rows (down to one), with
+    also the divergence fallback, and before the first epoch ends the row it will fill holds
+    the starting weights (no copy of their own). Fallback: a large model gets fewer rows (down to one), with
     the same norms.
 NumPy without its dispatcher (``numpy_direct``)
     ``dot``, ``vdot`` and ``copyto`` skip the ``__array_function__`` dispatcher (0.1 µs a

@@ -226,7 +226,8 @@ class _Loop:
         model = self.model
         flat = model.flat_param.value
         #: the weights to restore on divergence: those at the end of the last finite epoch
-        self.last_good = flat.copy()
+        #: (until the first epoch ends, the starting weights, held where it will be written)
+        self.last_good = self.norms.hold(flat)
         self.last_loss = math.nan
         last_value_sq = float(dot(flat, flat))
         # A full batch without batch hooks skips the batch loop: one step is the epoch.

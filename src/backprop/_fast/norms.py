@@ -59,6 +59,14 @@ class NormSnapshots:
         #: the values of the latest snapshot (the weights to restore on divergence)
         self.latest_values: np.ndarray | None = None
 
+    def hold(self, values: np.ndarray) -> np.ndarray:
+        """Copy ``values`` into the row the next :meth:`take` fills and return that copy: the
+        starting weights to restore until the first snapshot, without an array of their own
+        (17 MB less at the peak of a 4.3 M-parameter fit in float32)."""
+        row = self.rows[self.filled, : self.n_values]
+        copyto(row, values)
+        return row
+
     def take(self) -> None:
         """Copy this epoch's [values | gradients] into the next row."""
         row = self.rows[self.filled]
