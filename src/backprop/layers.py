@@ -143,6 +143,21 @@ class Dense(Layer):
         #: set by backprop._fast.fused_step while fit takes plain SGD steps inside the
         #: gradient product; None otherwise
         self._fused_step = None
+        #: set by backprop._fast.compiled.relu_passes while fit runs ReLU's elementwise
+        #: passes compiled (bit for bit NumPy's arithmetic); None otherwise
+        self._relu_passes = None
+
+    # A copy (pickle, deepcopy: a callback may take one during fit) leaves behind what a fit
+    # attached for its own speed (backprop._fast); a layer pickled before the ReLU passes
+    # existed loads with none.
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_fused_step"] = state["_relu_passes"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("_relu_passes", None)
+        self.__dict__.update(state)
 
     # -- construction ---------------------------------------------------------------------
     def build(self, seed: Any = None, dtype: Any = "float32") -> Dense:
@@ -173,6 +188,12 @@ class Dense(Layer):
                                "a Sequential/MLP")
         # dot: np.dot without its dispatcher, the same product as @ for 2-D arrays
         z = dot(x, self.W.value)
+        passes = self._relu_passes
+        if passes is not None and not self.keep_z and \
+                passes.forward(z, None if self.b is None else self.b.value):
+            # z ← max(z + b, 0) in one compiled pass (backprop._fast.compiled.relu_passes)
+            self._x, self._z, self._a, self._x_has_ones = x, None, z, False
+            return z
         if self.b is not None:
             z += self.b.value
         keep_z = self.keep_z
@@ -220,6 +241,9 @@ class Dense(Layer):
         """δ = dy ⊙ g'(z), then :meth:`backward_delta`. ``dy`` = ∂L/∂a may be overwritten."""
         if self._x is None and self._x_sparse is None:
             raise RuntimeError("backward called before forward on this Dense layer")
+        passes = self._relu_passes
+        if passes is not None and passes.backward(dy, self._a):  # dy ⊙ g'(z), compiled
+            return self.backward_delta(dy)
         return self.backward_delta(self.activation.backward(dy, self._z, self._a))
 
     def backward_delta(self, delta: np.ndarray) -> np.ndarray | None:

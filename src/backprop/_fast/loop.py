@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .compiled import epochs as compiled_epochs
+from .compiled.relu_passes import ReLUPasses
 from .fused_step import FusedStep
 from .norms import NormSnapshots
 from .numpy_direct import dot
@@ -215,12 +216,20 @@ class _Loop:
     def run(self, first_epoch: int, epochs: int, history: Any) -> None:
         """Train epochs ``first_epoch .. epochs-1`` (fewer if a callback stops training),
         compiled where ``compiled.chosen`` says it helps."""
+        relu_passes = None
         try:
             if not compiled_epochs.run(self, first_epoch, epochs, history):
+                if not self.sparse:
+                    relu_passes = ReLUPasses.for_fit(self.model, self.n, self.batch_size,
+                                                     epochs - first_epoch)
+                if relu_passes is not None:
+                    relu_passes.attach()
                 self._run(first_epoch, epochs, history)
         finally:
             if self.fused is not None:
                 self.fused.detach()
+            if relu_passes is not None:
+                relu_passes.detach()
 
     def _run(self, first_epoch: int, epochs: int, history: Any) -> None:
         model = self.model

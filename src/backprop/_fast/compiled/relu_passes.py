@@ -1,0 +1,126 @@
+"""ReLU's elementwise passes compiled, on the NumPy path: the part of the compiled path that
+large networks gain from.
+
+A network too large for whole compiled epochs (``MAX_MACS_PER_STEP``) spends its time in BLAS
+products, which both paths call alike, and in the passes between them. For ReLU layers those
+are NumPy's ``z += b``, ``max(z, 0)`` and ``dy · (a > 0)``: three passes and a boolean
+temporary over each activation matrix, where ``relu_kernels`` makes two single passes. W3
+(MNIST-shaped, [784, 256, 128, 10], batches of 128): 8–11% off the epoch in interleaved runs
+(``make bench``, "backprop" against "backprop NumPy"). The results are NumPy's bit for bit, so
+whether a fit uses them changes no number.
+
+``fit`` attaches a :class:`ReLUPasses` to the ReLU Dense layers for the NumPy path's epochs
+(``Dense.forward`` and ``Dense.backward`` then call it) and detaches it when training ends.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from . import MIN_SECONDS, available, cache_fallback, mode, numpy_seconds
+
+#: where backprop's ReLU lives (a subclass may change the function: not taken)
+RELU = ("backprop.activations", "ReLU")
+
+_kernels: Any = None
+
+
+class ReLUPasses:
+    """The compiled passes, for the ReLU layers of one fit.
+
+    Each method returns False, having changed nothing, for arrays the loops do not take
+    (not float32 or float64, not C-contiguous, of different dtypes); the layer then runs its
+    NumPy code.
+    """
+
+    def __init__(self, kernels: Any, layers: Sequence[Any]) -> None:
+        self._bias_relu = kernels.bias_relu
+        self._relu_backward = kernels.relu_backward
+        self.layers = list(layers)
+
+    @classmethod
+    def for_fit(cls, model: Any, n_rows: int, batch_size: int, epochs: int
+                ) -> ReLUPasses | None:
+        """The passes for this fit's ReLU layers, when ``BACKPROP_COMPILED`` allows them:
+        ``always``; ``auto`` when numba is already imported in this process (loading two
+        small kernels from the disk cache then costs milliseconds) or the fit is long enough
+        to repay importing it (``MIN_SECONDS``, as the compiled path); never with ``never``.
+        """
+        setting = mode()
+        layers = [layer for layer in model.dense_layers if is_relu(layer.activation)]
+        if setting == "never" or not layers:
+            return None
+        if setting == "auto" and not numba_imported() and \
+                numpy_seconds(model, n_rows, batch_size, epochs) < MIN_SECONDS:
+            return None
+        if not available():
+            return None
+        try:
+            kernels = load_kernels()
+        except Exception as error:  # a broken numba install must not stop training
+            warnings.warn(f"backprop's compiled ReLU passes are unavailable ({error!r}); "
+                          "training on NumPy alone", RuntimeWarning, stacklevel=5)
+            return None
+        return cls(kernels, layers)
+
+    def attach(self) -> None:
+        for layer in self.layers:
+            layer._relu_passes = self
+
+    def detach(self) -> None:
+        for layer in self.layers:
+            layer._relu_passes = None
+
+    def forward(self, z: np.ndarray, b: np.ndarray | None) -> bool:
+        """z ← max(z + b, 0) in place, z (m, n), b (n,)."""
+        if b is None or not _suits(z, b):
+            return False
+        self._bias_relu(z, b)
+        return True
+
+    def backward(self, dy: np.ndarray, a: np.ndarray) -> bool:
+        """dy ← dy · (a > 0) in place, dy and a (m, n)."""
+        if not _suits(dy, a):
+            return False
+        self._relu_backward(dy, a)
+        return True
+
+
+def numba_imported() -> bool:
+    """Numba is already imported in this process (its import paid)."""
+    return "numba" in sys.modules
+
+
+def _suits(x: np.ndarray, y: np.ndarray) -> bool:
+    dtype = x.dtype
+    return ((dtype == np.float32 or dtype == np.float64) and y.dtype == dtype
+            and x.ndim == 2 and x.flags.c_contiguous and y.flags.c_contiguous
+            and x.flags.writeable)
+
+
+def is_relu(activation: Any) -> bool:
+    """Backprop's own ReLU (by class, read without importing the engine)."""
+    cls = type(activation)
+    return (cls.__module__, cls.__name__) == RELU
+
+
+def load_kernels() -> Any:
+    """``relu_kernels``, importing numba (and compiling, the first time) on first use."""
+    global _kernels
+    if _kernels is None:
+        try:
+            from . import relu_kernels
+        except RuntimeError as error:  # no writable cache location: as ``load_kernels``
+            if "no locator available" not in str(error):
+                raise
+            import numba
+
+            numba.config.CACHE_DIR = cache_fallback()
+            from . import relu_kernels
+        _kernels = relu_kernels
+    return _kernels
