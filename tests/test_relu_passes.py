@@ -115,12 +115,16 @@ def test_when_a_fit_takes_them(monkeypatch):
     assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1) is None
     monkeypatch.setenv(compiled.ENV, "always")
     assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1).layers == model.layers[:1]
-    # auto: when numba is loaded anyway, or the fit is long enough to repay loading it
+    # auto: when the fit is long enough to repay loading them, or they ran before in the
+    # model's dtype in this process
     monkeypatch.setenv(compiled.ENV, "auto")
-    assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1) is not None
-    monkeypatch.setattr(relu_passes, "numba_imported", lambda: False)
+    monkeypatch.setattr(relu_passes, "_ran", set())
     assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1) is None
     assert relu_passes.ReLUPasses.for_fit(model, 60_000, 128, 10_000) is not None
+    relu_passes.warm_up("float64")
+    assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1) is None  # a float32 model
+    relu_passes.warm_up("float32")
+    assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1) is not None
     # not a subclass that changes the function, nor a network without ReLU
     shifted = bp.Sequential([bp.Dense(8, 4, activation=ShiftedReLU()), bp.Dense(4, 1)])
     monkeypatch.setenv(compiled.ENV, "always")

@@ -58,8 +58,8 @@ ReLU's passes compiled on the NumPy path (``compiled/relu_passes``; numba)
     For networks too large for the compiled path: ``z += b`` and ``max(z, 0)`` as one loop,
     ``dy · (a > 0)`` as another, without NumPy's boolean temporary; bit for bit NumPy's
     numbers. Gain: W3 3–5% (interleaved runs, medians and pairs). Fallback: NumPy's passes,
-    with ``BACKPROP_COMPILED=never``, without numba, for a short fit in a process that has
-    not imported numba, and for arrays the loops do not take.
+    with ``BACKPROP_COMPILED=never``, without numba, for a fit under 2 s in a process that
+    has not run them before, and for arrays the loops do not take.
 Batches gathered by index (``loop``)
     ``validation_split`` picks rows by index and never copies X; mini-batches in order of an X
     over 64 MB are gathered rather than sliced from a copy with a ones column; validation

@@ -5,9 +5,9 @@ A network too large for whole compiled epochs (``MAX_MACS_PER_STEP``) spends its
 products, which both paths call alike, and in the passes between them. For ReLU layers those
 are NumPy's ``z += b``, ``max(z, 0)`` and ``dy · (a > 0)``: three passes and a boolean
 temporary over each activation matrix, where ``relu_kernels`` makes two single passes. W3
-(MNIST-shaped, [784, 256, 128, 10], batches of 128): 8–11% off the epoch in interleaved runs
-(``make bench``, "backprop" against "backprop NumPy"). The results are NumPy's bit for bit, so
-whether a fit uses them changes no number.
+(MNIST-shaped, [784, 256, 128, 10], batches of 128): 3–5% off the epoch in interleaved runs
+(``benchmarks/workloads.py`` ``run_backprop`` with ``compiled="auto"`` against ``"never"``).
+The results are NumPy's bit for bit, so whether a fit uses them changes no number.
 
 ``fit`` attaches a :class:`ReLUPasses` to the ReLU Dense layers for the NumPy path's epochs
 (``Dense.forward`` and ``Dense.backward`` then call it) and detaches it when training ends.
@@ -15,7 +15,6 @@ whether a fit uses them changes no number.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -28,6 +27,8 @@ from . import MIN_SECONDS, available, cache_fallback, mode, numpy_seconds
 RELU = ("backprop.activations", "ReLU")
 
 _kernels: Any = None
+#: the dtypes the kernels have run in, in this process (loaded, nothing left to pay)
+_ran: set[np.dtype] = set()
 
 
 class ReLUPasses:
@@ -47,15 +48,17 @@ class ReLUPasses:
     def for_fit(cls, model: Any, n_rows: int, batch_size: int, epochs: int
                 ) -> ReLUPasses | None:
         """The passes for this fit's ReLU layers, when ``BACKPROP_COMPILED`` allows them:
-        ``always``; ``auto`` when numba is already imported in this process (loading two
-        small kernels from the disk cache then costs milliseconds) or the fit is long enough
-        to repay importing it (``MIN_SECONDS``, as the compiled path); never with ``never``.
+        ``always``; ``auto`` when this process has run them before in the model's dtype
+        (nothing left to load), or the fit is long enough to repay loading them
+        (``MIN_SECONDS``, as the compiled path: importing numba and loading the two kernels
+        from the disk cache take about 0.3 s each, compiling them the first time on a
+        machine about 1 s); never with ``never``.
         """
         setting = mode()
         layers = [layer for layer in model.dense_layers if is_relu(layer.activation)]
         if setting == "never" or not layers:
             return None
-        if setting == "auto" and not numba_imported() and \
+        if setting == "auto" and np.dtype(model.dtype) not in _ran and \
                 numpy_seconds(model, n_rows, batch_size, epochs) < MIN_SECONDS:
             return None
         if not available():
@@ -81,6 +84,7 @@ class ReLUPasses:
         if b is None or not _suits(z, b):
             return False
         self._bias_relu(z, b)
+        _ran.add(z.dtype)
         return True
 
     def backward(self, dy: np.ndarray, a: np.ndarray) -> bool:
@@ -91,9 +95,14 @@ class ReLUPasses:
         return True
 
 
-def numba_imported() -> bool:
-    """Numba is already imported in this process (its import paid)."""
-    return "numba" in sys.modules
+def warm_up(dtype: Any = "float32") -> None:
+    """Load the kernels and run them once in ``dtype``, as a fit that takes them does first
+    (``make bench`` does this in its warm-up, as it loads the compiled path)."""
+    kernels = load_kernels()
+    z = np.ones((2, 2), dtype=dtype)
+    kernels.bias_relu(z, z[0])
+    kernels.relu_backward(z, z)
+    _ran.add(z.dtype)
 
 
 def _suits(x: np.ndarray, y: np.ndarray) -> bool:
