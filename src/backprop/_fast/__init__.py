@@ -57,7 +57,7 @@ The compiled path (``compiled``; numba, the ``fast`` extra)
 ReLU's passes compiled on the NumPy path (``compiled/relu_passes``; numba)
     For networks too large for the compiled path: ``z += b`` and ``max(z, 0)`` as one loop,
     ``dy · (a > 0)`` as another, without NumPy's boolean temporary; bit for bit NumPy's
-    numbers. Gain: W3 3–5% (interleaved runs, medians and pairs). Fallback: NumPy's passes,
+    numbers. Gain: W3 3–6% (interleaved runs, medians and pairs). Fallback: NumPy's passes,
     with ``BACKPROP_COMPILED=never``, without numba, for a fit under 2 s in a process that
     has not run them before, and for arrays the loops do not take.
 Batches gathered by index (``loop``)

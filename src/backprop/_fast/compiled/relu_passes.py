@@ -5,7 +5,7 @@ A network too large for whole compiled epochs (``MAX_MACS_PER_STEP``) spends its
 products, which both paths call alike, and in the passes between them. For ReLU layers those
 are NumPy's ``z += b``, ``max(z, 0)`` and ``dy · (a > 0)``: three passes and a boolean
 temporary over each activation matrix, where ``relu_kernels`` makes two single passes. W3
-(MNIST-shaped, [784, 256, 128, 10], batches of 128): 3–5% off the epoch in interleaved runs
+(MNIST-shaped, [784, 256, 128, 10], batches of 128): 3–6% off the epoch in interleaved runs
 (``benchmarks/workloads.py`` ``run_backprop`` with ``compiled="auto"`` against ``"never"``).
 The results are NumPy's bit for bit, so whether a fit uses them changes no number.
 
