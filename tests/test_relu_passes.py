@@ -160,3 +160,14 @@ def test_a_copy_taken_during_fit_leaves_the_passes_behind(monkeypatch, numpy_pat
     for copied in snapshot.copies:
         assert all(layer._relu_passes is None for layer in copied.dense_layers)
         np.testing.assert_array_equal(copied.predict(X), model.predict(X))
+
+
+def test_a_broken_numba_install_leaves_numpy_to_train(monkeypatch):
+    def broken():
+        raise ImportError("numba is broken")
+
+    monkeypatch.setattr(relu_passes, "load_kernels", broken)
+    monkeypatch.setenv(compiled.ENV, "always")
+    model = bp.MLP([8, 64, 1], activation="relu", output_activation="sigmoid")
+    with pytest.warns(RuntimeWarning, match="ReLU passes are unavailable.*numba is broken"):
+        assert relu_passes.ReLUPasses.for_fit(model, 100, 10, 1) is None

@@ -42,8 +42,11 @@ package is read-only, in the user's cache directory (numba's own fallback), or w
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import os
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 from .runner import CompiledTrainer, refusal
@@ -92,19 +95,34 @@ def load_kernels() -> Any:
     """The kernels module, importing numba (and compiling, the first time) on first use."""
     global _kernels
     if _kernels is None:
-        try:
-            from . import kernels as module
-        except RuntimeError as error:
-            # numba found no writable place for its cache (neither beside the package nor in
-            # the user's cache directory): keep it in the temporary directory instead.
-            if "no locator available" not in str(error):
-                raise
-            import numba
-
-            numba.config.CACHE_DIR = cache_fallback()
-            from . import kernels as module
-        _kernels = module
+        _kernels = import_numba_module("kernels")
     return _kernels
+
+
+def import_numba_module(name: str) -> Any:
+    """This package's numba module ``name`` (``kernels``, ``relu_kernels``), imported."""
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except RuntimeError as error:
+        # numba found no writable place for its cache (neither beside the package nor in the
+        # user's cache directory): keep it in the temporary directory instead.
+        if "no locator available" not in str(error):
+            raise
+        import numba
+
+        numba.config.CACHE_DIR = cache_fallback()
+        return importlib.import_module(f"{__name__}.{name}")
+
+
+def load_or_warn(load: Callable[[], Any], what: str, stacklevel: int) -> Any:
+    """``load()``, or None with a RuntimeWarning naming ``what``: a broken numba install
+    must not stop training, which goes on on the NumPy path."""
+    try:
+        return load()
+    except Exception as error:
+        warnings.warn(f"backprop's {what} unavailable ({error!r}); training on the NumPy "
+                      "path", RuntimeWarning, stacklevel=stacklevel + 1)
+        return None
 
 
 def one_blas_thread() -> contextlib.AbstractContextManager:

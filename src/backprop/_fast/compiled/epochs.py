@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-import warnings
 from typing import Any
 
 from ..numpy_direct import dot
-from . import MAX_MACS_PER_STEP, chosen, load_kernels, macs_per_step, one_blas_thread
+from . import MAX_MACS_PER_STEP, chosen, load_kernels, load_or_warn, macs_per_step, one_blas_thread
 from .runner import CompiledTrainer, qualified_name
 
 #: a chunk of epochs grows while it takes less than this
@@ -34,11 +33,8 @@ def run(loop: Any, first_epoch: int, epochs: int, history: Any) -> bool:
     if not chosen(loop.model, loop.loss_fn, loop.opt, loop.n, loop.batch_size,
                   epochs - first_epoch):
         return False
-    try:
-        module = load_kernels()
-    except Exception as error:  # a broken numba install must not stop training
-        warnings.warn(f"backprop's compiled path is unavailable ({error!r}); training on "
-                      "the NumPy path", RuntimeWarning, stacklevel=4)
+    module = load_or_warn(load_kernels, "compiled path is", stacklevel=4)
+    if module is None:
         return False
     trainer = CompiledTrainer(module, loop.model, loop.loss_fn, loop.opt, loop.data,
                               loop.batch_size, loop.shuffle, loop.l2, loop.track_accuracy,

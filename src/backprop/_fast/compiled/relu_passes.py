@@ -15,13 +15,12 @@ The results are NumPy's bit for bit, so whether a fit uses them changes no numbe
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import MIN_SECONDS, available, cache_fallback, mode, numpy_seconds
+from . import MIN_SECONDS, available, import_numba_module, load_or_warn, mode, numpy_seconds
 
 #: where backprop's ReLU lives (a subclass may change the function: not taken)
 RELU = ("backprop.activations", "ReLU")
@@ -63,13 +62,8 @@ class ReLUPasses:
             return None
         if not available():
             return None
-        try:
-            kernels = load_kernels()
-        except Exception as error:  # a broken numba install must not stop training
-            warnings.warn(f"backprop's compiled ReLU passes are unavailable ({error!r}); "
-                          "training on NumPy alone", RuntimeWarning, stacklevel=5)
-            return None
-        return cls(kernels, layers)
+        kernels = load_or_warn(load_kernels, "compiled ReLU passes are", stacklevel=5)
+        return None if kernels is None else cls(kernels, layers)
 
     def attach(self) -> None:
         for layer in self.layers:
@@ -122,14 +116,5 @@ def load_kernels() -> Any:
     """``relu_kernels``, importing numba (and compiling, the first time) on first use."""
     global _kernels
     if _kernels is None:
-        try:
-            from . import relu_kernels
-        except RuntimeError as error:  # no writable cache location: as ``load_kernels``
-            if "no locator available" not in str(error):
-                raise
-            import numba
-
-            numba.config.CACHE_DIR = cache_fallback()
-            from . import relu_kernels
-        _kernels = relu_kernels
+        _kernels = import_numba_module("relu_kernels")
     return _kernels
