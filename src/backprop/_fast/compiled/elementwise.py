@@ -31,6 +31,18 @@ INV_SQRT_2 = 1 / math.sqrt(2.0)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def row(block, j, m):
+    """Unit j's m values in a feature-major block: the view ``block[j·m:(j+1)·m]``.
+
+    Loops run over such a view from 0 (``for r in range(m): z_j[r]``), not over
+    ``block[j * m + r]``: numba cannot tell that a computed index is never negative, keeps
+    its wrap-around test on every access, and LLVM then leaves the loop scalar (measured on
+    W2's bias add, 2250 steps: 5.9 µs a step against 0.6 µs from the view).
+    """
+    return block[j * m:(j + 1) * m]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def sigmoid(x):
     # scipy.special.expit's form: no overflow on either side
     if x >= 0:
@@ -182,27 +194,27 @@ def loss_value_and_gradient(code, fused, delta, prob_eps, a, z, t, w, weighted, 
     total = 0.0
     if code == CCE:  # always with its softmax (runner.refusal)
         for r in range(m):
-            wr = w[r] if weighted else 1.0
             # −Σ y log p from the softmax's p: one log a row for one-hot targets (y = 0
             # terms add nothing); through log-sum-exp on the logits where a p underflowed
-            row = 0.0
+            sample_loss = 0.0
             for j in range(k):
                 i = j * m + r
                 if t[i] != 0:
                     if not a[i] > 0:
-                        row = _cross_entropy_from_logits(z, t, r, k, m)
+                        sample_loss = _cross_entropy_from_logits(z, t, r, k, m)
                         break
-                    row -= t[i] * math.log(a[i])
-            for j in range(k):
-                i = j * m + r
-                d[i] = (a[i] - t[i]) * scale * wr
-            total += row * wr
+                    sample_loss -= t[i] * math.log(a[i])
+            total += sample_loss * w[r] if weighted else sample_loss
+        for j in range(k):
+            a_j, t_j, d_j = row(a, j, m), row(t, j, m), row(d, j, m)
+            for r in range(m):
+                d_j[r] = (a_j[r] - t_j[r]) * scale * (w[r] if weighted else 1.0)
         return total * scale
     for j in range(k):
+        a_j, z_j, t_j, d_j = row(a, j, m), row(z, j, m), row(t, j, m), row(d, j, m)
         for r in range(m):
-            i = j * m + r
             wr = w[r] if weighted else 1.0
-            diff = a[i] - t[i]
+            diff = a_j[r] - t_j[r]
             if code == MSE:
                 value = 0.5 * diff * diff
                 g = diff
@@ -214,15 +226,15 @@ def loss_value_and_gradient(code, fused, delta, prob_eps, a, z, t, w, weighted, 
                 value = 0.5 * q * q + delta * (abs(diff) - q)
                 g = min(max(diff, -delta), delta)
             elif fused:  # BCE from the logits: softplus(z) − z·y
-                x = z[i]
-                value = max(x, 0.0) - x * t[i] + math.log1p(math.exp(-abs(x)))
+                x = z_j[r]
+                value = max(x, 0.0) - x * t_j[r] + math.log1p(math.exp(-abs(x)))
                 g = diff
             else:  # BCE from a probability
-                p = min(max(a[i], prob_eps), 1.0 - prob_eps)
-                value = -(t[i] * math.log(p) + (1 - t[i]) * math.log1p(-p))
-                g = (p - t[i]) / (p * (1 - p))
+                p = min(max(a_j[r], prob_eps), 1.0 - prob_eps)
+                value = -(t_j[r] * math.log(p) + (1 - t_j[r]) * math.log1p(-p))
+                g = (p - t_j[r]) / (p * (1 - p))
             total += value * wr
-            d[i] = g * scale * wr
+            d_j[r] = g * scale * wr
     return total * scale
 
 

@@ -32,6 +32,7 @@ from .elementwise import (
     act_forward,
     correct_count,
     loss_value_and_gradient,
+    row,
     sum_of_squares,
     update,
 )
@@ -40,7 +41,7 @@ from .elementwise import (
 #: file of the function it caches: the kernels below, which compile elementwise.py's code
 #: into themselves, would load stale machine code after a change there. Updating this line
 #: (tests/test_compiled.py checks it) changes this file and so recompiles them.
-ELEMENTWISE_SHA256 = "5f3a05ab2b6d289c"
+ELEMENTWISE_SHA256 = "d984caa179471026"
 
 # columns of `layers`
 OFFSET, N_IN, N_OUT, HAS_BIAS, ACT, WS_Z, WS_A, WS_D, USE_BLAS = range(9)
@@ -62,7 +63,8 @@ OK, LOSS_NOT_FINITE, WEIGHTS_DIVERGED = 0, 1, 2
 # Flat blocks throughout: x (n_in, m), z and δ (n_out, m) feature-major, W (n_in, n_out) row
 # by row, as 1-D arrays; the loops index them, and only a BLAS call reshapes (a reshape
 # costs a call into numba's runtime, several per layer and step: on the XOR network, W4,
-# that was half of the step).
+# that was half of the step). Loops over a unit's m values run over its ``row`` view from
+# 0 (elementwise.row says why).
 
 @njit(cache=True, error_model="numpy")
 def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m, x_by_rows=False):
@@ -75,18 +77,19 @@ def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m, x_by_rows=False):
             np.dot(W.reshape((n_in, n_out)).T, x.reshape((n_in, m)), z.reshape((n_out, m)))
         if has_bias:
             for j in range(n_out):
-                bj = b[j]
-                for r in range(j * m, (j + 1) * m):
-                    z[r] += bj
+                z_j, b_j = row(z, j, m), b[j]
+                for r in range(m):
+                    z_j[r] += b_j
         return
     for j in range(n_out):
-        bj = b[j] if has_bias else 0.0
-        for r in range(j * m, (j + 1) * m):
-            z[r] = bj
+        z_j = row(z, j, m)
+        b_j = b[j] if has_bias else 0.0
+        for r in range(m):
+            z_j[r] = b_j
         for k in range(n_in):
-            w = W[k * n_out + j]
+            w, x_k = W[k * n_out + j], row(x, k, m)
             for r in range(m):
-                z[j * m + r] += w * x[k * m + r]
+                z_j[r] += w * x_k[r]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
@@ -101,16 +104,19 @@ def weight_gradients(x, d, has_bias, use_blas, gW, gb, n_in, n_out, m, x_by_rows
             np.dot(x.reshape((n_in, m)), d.reshape((n_out, m)).T, gW.reshape((n_in, n_out)))
     else:
         for k in range(n_in):
+            x_k = row(x, k, m)
             for j in range(n_out):
+                d_j = row(d, j, m)
                 total = 0.0
                 for r in range(m):
-                    total += x[k * m + r] * d[j * m + r]
+                    total += x_k[r] * d_j[r]
                 gW[k * n_out + j] = total
     if has_bias:
         for j in range(n_out):
+            d_j = row(d, j, m)
             total = 0.0
-            for r in range(j * m, (j + 1) * m):
-                total += d[r]
+            for r in range(m):
+                total += d_j[r]
             gb[j] = total
 
 
@@ -121,12 +127,13 @@ def input_gradient(W, d, use_blas, dx, n_in, n_out, m):
         np.dot(W.reshape((n_in, n_out)), d.reshape((n_out, m)), dx.reshape((n_in, m)))
         return
     for k in range(n_in):
-        for r in range(k * m, (k + 1) * m):
-            dx[r] = 0.0
+        dx_k = row(dx, k, m)
+        for r in range(m):
+            dx_k[r] = 0.0
         for j in range(n_out):
-            w = W[k * n_out + j]
+            w, d_j = W[k * n_out + j], row(d, j, m)
             for r in range(m):
-                dx[k * m + r] += w * d[j * m + r]
+                dx_k[r] += w * d_j[r]
 
 
 # -- one step --------------------------------------------------------------------------
@@ -246,18 +253,19 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
             else:
                 x, t, w = xb[:d * m], tb[:k * m], wb[:m] if weighted else wb
                 for i in range(m):
-                    row = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
-                    x_row = rows[row] if cfg[C_INDIRECT] else row
+                    sample = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
+                    x_row = rows[sample] if cfg[C_INDIRECT] else sample
                     if by_rows:
+                        source, target = X[x_row], row(x, i, d)
                         for c in range(d):  # (a loop: 4× a slice assignment's speed)
-                            x[i * d + c] = X[x_row, c]
+                            target[c] = source[c]
                     else:
                         for c in range(d):
                             x[c * m + i] = X[x_row, c]
                     for c in range(k):
-                        t[c * m + i] = T[row, c]
+                        t[c * m + i] = T[sample, c]
                     if weighted:
-                        w[i] = sw[row]
+                        w[i] = sw[sample]
             loss, batch_correct = train_step(x, t, w, m, values, grads, layers, alphas, ws,
                                              cfg, hyp, by_rows)
             if not math.isfinite(loss):
@@ -283,7 +291,7 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
             status[S_REASON] = WEIGHTS_DIVERGED
             return
         last_sq = value_sq
-        row = snapshots[cfg[C_SNAP_ROW] + e]
-        row[:n_values] = values
-        row[n_values:] = grads
+        snapshot = snapshots[cfg[C_SNAP_ROW] + e]
+        snapshot[:n_values] = values
+        snapshot[n_values:] = grads
         status[S_DONE] = e + 1
