@@ -11,9 +11,10 @@ median of the ratios of runs taken side by side.
 Usage::
 
     python benchmarks/ab.py --before /work/bench-before --after . [--rounds 9] [--only W1,W3]
-        [--compiled never]
+        [--compiled never|always]
 
-``--compiled never`` times both trees on their NumPy paths (BACKPROP_COMPILED=never); the
+``--compiled never`` times both trees on their NumPy paths (BACKPROP_COMPILED=never),
+``always`` on their compiled paths (as ``make bench``'s headline runs W1, W2 and W4); the
 default, ``auto``, lets ``fit`` choose as a user's call would.
 
 Both trees are run with this file's ``workloads.py`` and ``run.py`` specifications, so only the
@@ -82,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=Path, default=HERE.parent, help="source tree B")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--only", default="W1,W2,W3,W4")
-    parser.add_argument("--compiled", choices=("auto", "never"), default="auto",
-                        help="BACKPROP_COMPILED for both trees (never: their NumPy paths)")
+    parser.add_argument("--compiled", choices=("auto", "never", "always"), default="auto",
+                        help="BACKPROP_COMPILED for both trees (never: their NumPy paths; "
+                             "always: their compiled paths)")
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.compiled)

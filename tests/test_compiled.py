@@ -250,6 +250,27 @@ def test_wide_layers_through_blas_agree(monkeypatch, spy, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sizes, batch_size", [([6, 40, 40, 3], 16), ([40, 48, 3], None)],
+                         ids=["hidden to hidden", "first layer, full batch"])
+def test_weight_gradients_from_delta_by_rows_agree(monkeypatch, spy, dtype, sizes,
+                                                   batch_size):
+    # a weight block of more than SMALL_GEMM_OUTPUTS entries whose input is feature-major
+    # (a hidden layer's activations, or a full batch): its gradient is taken from δ copied
+    # by rows
+    from backprop._fast.compiled import kernels
+
+    n_in, n_out = sizes[-3], sizes[-2]
+    assert n_in * n_out > kernels.SMALL_GEMM_OUTPUTS
+    X, y = _data(sizes[0], 3, "classes", n=90)
+    both = _fit_both(monkeypatch, spy,
+                     lambda: bp.MLP(sizes, activation="tanh", output_activation="softmax",
+                                    seed=9, dtype=dtype),
+                     X, y, loss="categorical_crossentropy", optimizer=lambda: bp.Adam(lr=0.01),
+                     epochs=25, batch_size=batch_size)
+    _assert_same(*both, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_layers_without_bias_agree(monkeypatch, spy, dtype):
     X, y = _data(3, 2, "values")
     both = _fit_both(monkeypatch, spy,
