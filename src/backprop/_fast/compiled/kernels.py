@@ -32,7 +32,6 @@ from .elementwise import (
     act_forward,
     correct_count,
     loss_value_and_gradient,
-    row,
     sum_of_squares,
     update,
 )
@@ -41,7 +40,7 @@ from .elementwise import (
 #: file of the function it caches: the kernels below, which compile elementwise.py's code
 #: into themselves, would load stale machine code after a change there. Updating this line
 #: (tests/test_compiled.py checks it) changes this file and so recompiles them.
-ELEMENTWISE_SHA256 = "d984caa179471026"
+ELEMENTWISE_SHA256 = "20b00cdf6c549a19"
 
 # columns of `layers`
 OFFSET, N_IN, N_OUT, HAS_BIAS, ACT, WS_Z, WS_A, WS_D, USE_BLAS = range(9)
@@ -63,8 +62,8 @@ OK, LOSS_NOT_FINITE, WEIGHTS_DIVERGED = 0, 1, 2
 # Flat blocks throughout: x (n_in, m), z and δ (n_out, m) feature-major, W (n_in, n_out) row
 # by row, as 1-D arrays; the loops index them, and only a BLAS call reshapes (a reshape
 # costs a call into numba's runtime, several per layer and step: on the XOR network, W4,
-# that was half of the step). Loops over a unit's m values run over its ``row`` view from
-# 0 (elementwise.row says why).
+# that was half of the step). Loops over a unit's m values index ``start + r`` with r
+# from ``range(m)`` (elementwise.py says why).
 
 @njit(cache=True, error_model="numpy")
 def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m, x_by_rows=False):
@@ -77,19 +76,19 @@ def affine(W, b, has_bias, use_blas, x, z, n_in, n_out, m, x_by_rows=False):
             np.dot(W.reshape((n_in, n_out)).T, x.reshape((n_in, m)), z.reshape((n_out, m)))
         if has_bias:
             for j in range(n_out):
-                z_j, b_j = row(z, j, m), b[j]
+                zj_at, b_j = j * m, b[j]
                 for r in range(m):
-                    z_j[r] += b_j
+                    z[zj_at + r] += b_j
         return
     for j in range(n_out):
-        z_j = row(z, j, m)
+        zj_at = j * m
         b_j = b[j] if has_bias else 0.0
         for r in range(m):
-            z_j[r] = b_j
+            z[zj_at + r] = b_j
         for k in range(n_in):
-            w, x_k = W[k * n_out + j], row(x, k, m)
+            w, xk_at = W[k * n_out + j], k * m
             for r in range(m):
-                z_j[r] += w * x_k[r]
+                z[zj_at + r] += w * x[xk_at + r]
 
 
 #: OpenBLAS (SkylakeX) keeps a product that sums along both operands' contiguous axis, as
@@ -112,27 +111,27 @@ def weight_gradients(x, d, has_bias, use_blas, gW, gb, n_in, n_out, m, x_by_rows
             np.dot(x.reshape((n_in, m)), d.reshape((n_out, m)).T, gW.reshape((n_in, n_out)))
         else:
             # xᵀ (n_in, m) times δ (m, n_out) as a C array, not as δᵀ's transposed view
-            d_by_rows = scratch[:m * n_out].reshape((m, n_out))
             for j in range(n_out):
-                d_j = row(d, j, m)
+                dj_at = j * m
                 for r in range(m):
-                    d_by_rows[r, j] = d_j[r]
-            np.dot(x.reshape((n_in, m)), d_by_rows, gW.reshape((n_in, n_out)))
+                    scratch[r * n_out + j] = d[dj_at + r]
+            np.dot(x.reshape((n_in, m)), scratch[:m * n_out].reshape((m, n_out)),
+                   gW.reshape((n_in, n_out)))
     else:
         for k in range(n_in):
-            x_k = row(x, k, m)
+            xk_at = k * m
             for j in range(n_out):
-                d_j = row(d, j, m)
+                dj_at = j * m
                 total = 0.0
                 for r in range(m):
-                    total += x_k[r] * d_j[r]
+                    total += x[xk_at + r] * d[dj_at + r]
                 gW[k * n_out + j] = total
     if has_bias:
         for j in range(n_out):
-            d_j = row(d, j, m)
+            dj_at = j * m
             total = 0.0
             for r in range(m):
-                total += d_j[r]
+                total += d[dj_at + r]
             gb[j] = total
 
 
@@ -143,13 +142,13 @@ def input_gradient(W, d, use_blas, dx, n_in, n_out, m):
         np.dot(W.reshape((n_in, n_out)), d.reshape((n_out, m)), dx.reshape((n_in, m)))
         return
     for k in range(n_in):
-        dx_k = row(dx, k, m)
+        dxk_at = k * m
         for r in range(m):
-            dx_k[r] = 0.0
+            dx[dxk_at + r] = 0.0
         for j in range(n_out):
-            w, d_j = W[k * n_out + j], row(d, j, m)
+            w, dj_at = W[k * n_out + j], j * m
             for r in range(m):
-                dx_k[r] += w * d_j[r]
+                dx[dxk_at + r] += w * d[dj_at + r]
 
 
 # -- one step --------------------------------------------------------------------------
@@ -274,9 +273,9 @@ def run_epochs(XT, TT, sw, X, T, rows, orders, values, grads, s1, s2, layers, al
                     sample = orders[e, start + i] if cfg[C_SHUFFLE] else start + i
                     x_row = rows[sample] if cfg[C_INDIRECT] else sample
                     if by_rows:
-                        source, target = X[x_row], row(x, i, d)
+                        xi_at = i * d
                         for c in range(d):  # (a loop: 4× a slice assignment's speed)
-                            target[c] = source[c]
+                            x[xi_at + c] = X[x_row, c]
                     else:
                         for c in range(d):
                             x[c * m + i] = X[x_row, c]
