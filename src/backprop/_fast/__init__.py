@@ -53,8 +53,9 @@ The compiled path (``compiled``; numba, the ``fast`` extra)
     Its loops index ``start + r`` over a unit's values, which LLVM vectorises (numba keeps a
     wrap-around test on ``range(j·m, …)`` and an atomic reference count on a view), and a
     weight gradient of more than 1200 entries takes δ copied by rows, which OpenBLAS
-    multiplies on its small-matrix kernels: W2 a further 0.17 → 0.14 s, W1 0.081 → 0.057 s
-    (``benchmarks/ab.py --compiled always`` against the tree before).
+    multiplies on its small-matrix kernels: W2 a further 0.152 → 0.130 s, W1 0.070 → 0.051 ms
+    an epoch (``benchmarks/ab.py --compiled always``, 30 rounds, medians); W4 within the
+    noise (80 rounds: medians 1.07, minimums 0.99 after/before).
     Fallback: the NumPy path, for anything the kernels do not take (Dropout, custom layers,
     activations, losses or optimisers, sparse X, batch hooks), without numba, and for fits
     ``BACKPROP_COMPILED=auto`` judges too short to repay loading numba or networks too large
