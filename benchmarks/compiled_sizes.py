@@ -1,6 +1,6 @@
 """Where backprop's compiled path helps: ``fit`` time per step, NumPy path against compiled,
-over network widths and batch sizes (the measurement behind ``MAX_MACS_PER_STEP`` in
-``backprop/_fast/compiled/__init__.py``).
+over network widths and batch sizes (the measurement behind ``MAX_MACS_PER_STEP`` and
+``MAX_MACS_PER_STEP_ADAM`` in ``backprop/_fast/compiled/__init__.py``).
 
 A [32, w, w, 10] ReLU network with a softmax output on 4096 random rows, plain SGD and
 Adam; each cell is the median of REPEATS fits taking turns, after a warm-up.

@@ -491,6 +491,15 @@ def test_auto_compiles_long_fits_of_small_networks_only(monkeypatch):
     large = bp.MLP([784, 1024, 1024, 1], output_activation="sigmoid")
     assert not compiled.chosen(large, loss, sgd, 60_000, 128, 100)
     assert compiled.macs_per_step(large, 128) > compiled.MAX_MACS_PER_STEP
+    # Adam's NumPy update costs more: the kernels still gain on a larger batch
+    cce, adam = bp.losses.get("categorical_crossentropy"), bp.Adam()
+    middle = bp.MLP([32, 512, 512, 10], output_activation="softmax")
+    assert (compiled.MAX_MACS_PER_STEP < compiled.macs_per_step(middle, 16)
+            <= compiled.MAX_MACS_PER_STEP_ADAM)
+    assert compiled.chosen(middle, cce, adam, 4096, 16, 40)
+    assert compiled.chosen(middle, cce, bp.AdamW(), 4096, 16, 40)
+    assert not compiled.chosen(middle, cce, sgd, 4096, 16, 40)
+    assert not compiled.chosen(middle, cce, adam, 4096, 128, 200)
     monkeypatch.setenv(compiled.ENV, "never")
     assert not compiled.chosen(chapter, loss, sgd, 800, 800, 100_000)
     monkeypatch.setenv(compiled.ENV, "always")

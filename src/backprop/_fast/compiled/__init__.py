@@ -22,7 +22,9 @@ When ``auto`` chooses it (measured with ``benchmarks/compiled_sizes.py``, see th
 - the network is small enough that Python's per-call overhead matters: at most
   MAX_MACS_PER_STEP multiply-adds in a batch's forward products. Above that both paths
   spend their time in the same BLAS products, and NumPy's fused SGD update
-  (``_fast/fused_step.py``) wins.
+  (``_fast/fused_step.py``) wins. Adam's update on the NumPy path is a dozen passes over
+  the parameters, which the kernels do in one: for Adam (and AdamW) the line is
+  MAX_MACS_PER_STEP_ADAM.
 - the fit is long enough to pay for loading the kernels: importing numba and loading the
   machine code from its disk cache costs about a second once per process (compiling them,
   the first time on a machine, about 20 s per dtype; then cached). So ``auto`` takes the
@@ -49,7 +51,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-from .runner import CompiledTrainer, refusal
+from .runner import CompiledTrainer, qualified_name, refusal
 
 __all__ = ["CompiledTrainer", "chosen", "load_kernels", "loaded", "mode", "numpy_seconds",
            "refusal"]
@@ -61,7 +63,12 @@ _MODES = {"auto": "auto", "always": "always", "1": "always", "on": "always",
 #: the once-per-process cost of loading the kernels, so the gain repays it)
 MIN_SECONDS = 2.0
 #: above this many multiply-adds in a batch's forward products the NumPy path is as fast
+#: (``compiled_sizes.py``: every cell below gains 1.1–6.7×; plain SGD above loses, 0.45–0.89×)
 MAX_MACS_PER_STEP = 2_000_000
+#: the same for Adam: from 2.4 to 4.5 million the kernels still gain 1.07–1.77×, from 22
+#: million on they lose (0.45–0.86×), as SGD does
+MAX_MACS_PER_STEP_ADAM = 5_000_000
+ADAM = ("backprop.optimizers.Adam", "backprop.optimizers.AdamW")
 #: the NumPy path's cost model (numpy_seconds), fitted to W1–W4 on the benchmark machine
 STEP_SECONDS, LAYER_SECONDS, MAC_SECONDS, ELEMENT_SECONDS = 5e-6, 4e-6, 4e-11, 2e-9
 
@@ -159,6 +166,11 @@ def macs_per_step(model: Any, batch_size: int) -> int:
     return batch_size * sum(layer.n_in * layer.n_out for layer in model.dense_layers)
 
 
+def max_macs_per_step(opt: Any) -> int:
+    """The largest batch (in forward multiply-adds) ``auto`` compiles for this optimiser."""
+    return MAX_MACS_PER_STEP_ADAM if qualified_name(opt) in ADAM else MAX_MACS_PER_STEP
+
+
 def numpy_seconds(model: Any, n_rows: int, batch_size: int, epochs: int) -> float:
     """About how long the NumPy path takes for this fit: per step a fixed cost, a cost per
     layer (its NumPy calls), per multiply-add and per activation element."""
@@ -176,7 +188,7 @@ def chosen(model: Any, loss: Any, opt: Any, n_rows: int, batch_size: int,
     setting = mode()
     if setting == "never" or refusal(model, loss, opt) is not None:
         return False
-    if setting == "auto" and not (macs_per_step(model, batch_size) <= MAX_MACS_PER_STEP
+    if setting == "auto" and not (macs_per_step(model, batch_size) <= max_macs_per_step(opt)
                                   and numpy_seconds(model, n_rows, batch_size,
                                                     epochs) >= MIN_SECONDS):
         return False
