@@ -3,7 +3,9 @@ over network widths and batch sizes (the measurement behind ``MAX_MACS_PER_STEP`
 ``MAX_MACS_PER_STEP_ADAM`` in ``backprop/_fast/compiled/__init__.py``).
 
 A [32, w, w, 10] ReLU network with a softmax output on 4096 random rows, plain SGD and
-Adam; each cell is the median of REPEATS fits taking turns, after a warm-up.
+Adam (``--optimizers`` adds momentum, rmsprop, adagrad); each cell is the median of REPEATS
+fits taking turns, after a warm-up. A cell's fit is short (about 2·10⁷ multiply-adds), so
+the large cells include each path's fixed cost per fit.
 Usage: python benchmarks/compiled_sizes.py [--repeats N] [--json out.json]
 """
 
@@ -20,6 +22,9 @@ import numpy as np
 
 import backprop as bp
 
+OPTIMIZERS = {"sgd": lambda: bp.SGD(lr=0.01), "adam": lambda: bp.Adam(lr=1e-3),
+              "momentum": lambda: bp.SGD(lr=0.01, momentum=0.9),
+              "rmsprop": lambda: bp.RMSprop(lr=1e-3), "adagrad": lambda: bp.Adagrad(lr=0.01)}
 WIDTHS = (8, 32, 128, 512)
 BATCHES = (16, 128, 1024)
 ROWS = 4096
@@ -32,7 +37,7 @@ def _fit_seconds(width: int, batch: int, optimizer: str, compiled: str, X, y) ->
     # about 2·10⁷ multiply-adds per fit whatever the size, at least 2 epochs
     macs = ROWS * (X.shape[1] * width + width * width + width * 10)
     epochs = max(2, int(2e7 / macs))
-    opt = bp.SGD(lr=0.01) if optimizer == "sgd" else bp.Adam(lr=1e-3)
+    opt = OPTIMIZERS[optimizer]()
     start = time.perf_counter()
     with warnings.catch_warnings():  # random labels: that nothing is learned is expected
         warnings.simplefilter("ignore", bp.PoorFitWarning)
@@ -48,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="also write the cells to this file")
     parser.add_argument("--widths", default=",".join(map(str, WIDTHS)))
     parser.add_argument("--batches", default=",".join(map(str, BATCHES)))
+    parser.add_argument("--optimizers", default="sgd,adam",
+                        help=f"any of {', '.join(OPTIMIZERS)}")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((ROWS, 32)).astype(np.float32)
@@ -55,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     cells = []
     print(f"{'optimizer':<10}{'width':>6}{'batch':>6}{'MACs/step':>12}{'NumPy µs':>10}"
           f"{'compiled µs':>12}{'gain':>7}")
-    for optimizer in ("sgd", "adam"):
+    for optimizer in args.optimizers.split(","):
         for width in map(int, args.widths.split(",")):
             for batch in map(int, args.batches.split(",")):
                 runs = {mode: [] for mode in ("never", "always")}
