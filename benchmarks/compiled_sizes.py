@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimizers", default="sgd,adam",
                         help=f"any of {', '.join(OPTIMIZERS)}")
     args = parser.parse_args(argv)
+    unknown = set(args.optimizers.split(",")) - set(OPTIMIZERS)
+    if unknown:
+        parser.error(f"--optimizers: unknown {', '.join(sorted(unknown))}; choose from "
+                     f"{', '.join(OPTIMIZERS)}")
     rng = np.random.default_rng(0)
     X = rng.standard_normal((ROWS, 32)).astype(np.float32)
     y = rng.integers(0, 10, ROWS)
